@@ -1,0 +1,97 @@
+"""Service Desk Chat: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from app.config import CONFIGS, Config
+from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
+
+
+def create_app(config: str | Config | None = None, **overrides) -> Flask:
+    """Build the app: configuration, extensions, blueprints, Socket.IO namespaces, admin, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or os.environ.get("APP_ENV", "development")]()
+    app.config.from_object(config)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            "sqlite:///" + os.path.join(app.instance_path, "servicedesk.sqlite3"))
+    _tune_engine(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import models  # noqa: F401 - register the models with the metadata
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        cors_allowed_origins=_origin_checker(app),
+        max_http_buffer_size=64 * 1024,
+        ping_interval=10,
+        ping_timeout=10,
+    )
+
+    from app import admin, agent, api, auth, cli, realtime, widget
+
+    auth.init_app(app)
+    agent.init_app(app)
+    api.init_app(app)
+    widget.init_app(app)
+    realtime.init_app(app)
+    admin.init_app(app)
+    cli.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    return app
+
+
+def _tune_engine(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 20)
+    if uri.startswith("sqlite"):
+        # Several green threads write at once: wait for the lock instead of failing.
+        options.setdefault("connect_args", {"timeout": 30})
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _origin_checker(app: Flask):
+    """Socket.IO origins: the app's own origin plus the configured widget origins."""
+    allowed = {origin.rstrip("/") for origin in app.config.get("WIDGET_ALLOWED_ORIGINS", [])}
+
+    def check(origin: str | None, environ: dict | None = None) -> bool:
+        if not origin:
+            return True  # non-browser clients send no Origin
+        origin = origin.rstrip("/")
+        if origin in allowed:
+            return True
+        if environ is not None:
+            scheme = environ.get("wsgi.url_scheme", "http")
+            host = environ.get("HTTP_HOST", "")
+            return origin == f"{scheme}://{host}"
+        return False
+
+    return check

@@ -1,0 +1,82 @@
+"""Settings from the environment, one class per environment.
+
+Every setting has a safe embedded default so that a newcomer runs the app with no other
+server; production overrides them through environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Production-shaped defaults, read from the environment at instantiation."""
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY", "dev-only-change-me")
+        # None means: a SQLite file in the instance folder (filled in by create_app).
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or None
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.ASYNC_MODE = env.get("ASYNC_MODE", "eventlet")
+        self.SOCKETIO_MESSAGE_QUEUE = env.get("SOCKETIO_MESSAGE_QUEUE") or None
+        self.SOCKETIO_CHANNEL = env.get("SOCKETIO_CHANNEL", "service-desk-chat")
+        # Origins allowed to embed the widget (CORS and Socket.IO); the app's own origin is
+        # always allowed.
+        self.WIDGET_ALLOWED_ORIGINS = _list(env.get("WIDGET_ALLOWED_ORIGINS"))
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.CHAT_REQUEST_RATE_LIMIT = env.get("CHAT_REQUEST_RATE_LIMIT", "10 per minute")
+        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        self.VISITOR_TOKEN_MAX_AGE = int(env.get("VISITOR_TOKEN_MAX_AGE", str(24 * 3600)))
+        self.CHAT_MESSAGE_MAX_LENGTH = int(env.get("CHAT_MESSAGE_MAX_LENGTH", "4000"))
+        # Seconds a waiting visitor may stay disconnected before the chat is ABANDONED.
+        self.CHAT_ABANDON_GRACE = int(env.get("CHAT_ABANDON_GRACE", "60"))
+        # Seconds without a message before an active chat is closed (Control Desk's chat timeout).
+        self.CHAT_IDLE_TIMEOUT = int(env.get("CHAT_IDLE_TIMEOUT", "1800"))
+        self.INDICATOR_STYLE = env.get("INDICATOR_STYLE", "text")  # "text" or "bubble"
+        self.SMTP_HOST = env.get("SMTP_HOST") or None
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
+        self.SMTP_STARTTLS = _bool(env.get("SMTP_STARTTLS"))
+        self.SMTP_SSL = _bool(env.get("SMTP_SSL"))
+        self.SMTP_USER = env.get("SMTP_USER") or None
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD") or None
+        self.SMTP_TIMEOUT = float(env.get("SMTP_TIMEOUT", "10"))
+        self.MAIL_SENDER = env.get("MAIL_SENDER", "Service Desk <servicedesk@localhost>")
+        self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO") or None
+        self.MAIL_MAX_ATTEMPTS = int(env.get("MAIL_MAX_ATTEMPTS", "8"))
+        # Run the outbox sender inside the server process (seconds between passes; 0 = off).
+        self.MAIL_WORKER_INTERVAL = float(env.get("MAIL_WORKER_INTERVAL", "5"))
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "")
+        self.FLASK_ADMIN_SWATCH = "cerulean"
+        self.WTF_CSRF_TIME_LIMIT = None
+
+
+class DevelopmentConfig(Config):
+    def __init__(self) -> None:
+        super().__init__()
+        self.DEBUG = _bool(os.environ.get("FLASK_DEBUG"))
+
+
+class TestingConfig(Config):
+    """Used by the test-suite: threading mode, no background loops unless a test asks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.ASYNC_MODE = "threading"
+        self.MAIL_WORKER_INTERVAL = 0
+        self.RATELIMIT_ENABLED = False
+        self.WTF_CSRF_ENABLED = False
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}

@@ -1,0 +1,506 @@
+"""Chat rules: request, queue, accept, messages, close, abandon, transfer, idle time-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.desk import events, mail, people, requests
+from app.desk.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.desk.settings import setting
+from app.desk.tokens import new_visitor_key
+from app.desk.validation import clean_id, clean_rank, clean_text
+from app.extensions import db
+from app.models import (
+    AgentPresence,
+    Chat,
+    ChatMessage,
+    ChatStatus,
+    PersonGroup,
+    SenderRole,
+    ServiceRequest,
+    SRSource,
+    User,
+    WorkLogType,
+    utcnow,
+)
+
+OPEN_STATES = (ChatStatus.WAITING, ChatStatus.ACTIVE)
+CLIENT_ID_MAX = 64
+
+
+@dataclass
+class ChatRequested:
+    chat: Chat
+    sr: ServiceRequest
+    position: int
+    agents_online: int
+
+
+def get_chat(chat_id: object) -> Chat:
+    chat = db.session.get(Chat, clean_id(chat_id, "chat_id"))
+    if chat is None:
+        raise NotFound("unknown_chat", "No such chat.", "chat_id")
+    return chat
+
+
+# --- request and queue -------------------------------------------------------------------
+
+def request_chat(*, name: object, email: object, phone: object = None, queue: object,
+                 question: object) -> ChatRequested:
+    """An end user asks for a chat: open the SR (QUEUED to the queue's group) and queue the chat."""
+    group = people.get_queue(queue)
+    text = clean_text(question, "question", max_length=setting("CHAT_MESSAGE_MAX_LENGTH"))
+    person = people.find_or_create_end_user(name, email, phone)
+    summary = text.splitlines()[0]
+    summary = summary if len(summary) <= 100 else summary[:99] + "…"
+    sr = requests.open_service_request(summary=summary, details=text, reported_by=person,
+                                       owner_group=group, source=SRSource.CHAT)
+    now = utcnow()
+    chat = Chat(service_request=sr, queue=group, visitor=person, question=text,
+                visitor_key=new_visitor_key(), requested_at=now, last_activity_at=now)
+    db.session.add(chat)
+    db.session.flush()
+    db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.VISITOR,
+                               sender_name=person.display_name, body=text,
+                               client_id="question", sent_at=now))
+    db.session.commit()
+    events.publish(events.ChatWaiting(chat.id, group.id))
+    return ChatRequested(chat=chat, sr=sr, position=queue_position(chat),
+                         agents_online=agents_online(group.id))
+
+
+def queue_position(chat: Chat) -> int:
+    """1-based place in its queue while waiting; 0 once it is not waiting."""
+    if chat.status != ChatStatus.WAITING:
+        return 0
+    ahead = db.session.scalar(
+        select(func.count(Chat.id)).where(
+            Chat.status == ChatStatus.WAITING, Chat.queue_id == chat.queue_id,
+            (Chat.requested_at < chat.requested_at)
+            | (and_(Chat.requested_at == chat.requested_at, Chat.id < chat.id)),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def waiting_positions(queue_id: int) -> list[tuple[int, int]]:
+    """(chat id, position) for every chat waiting in a queue, first in line first."""
+    ids = db.session.scalars(
+        select(Chat.id).where(Chat.status == ChatStatus.WAITING, Chat.queue_id == queue_id)
+        .order_by(Chat.requested_at, Chat.id)
+    )
+    return [(chat_id, index) for index, chat_id in enumerate(ids, start=1)]
+
+
+def agents_online(queue_id: int) -> int:
+    """Distinct agents of the queue with at least one live console connection."""
+    from app.models import group_members
+
+    return int(db.session.scalar(
+        select(func.count(func.distinct(AgentPresence.user_id)))
+        .join(User, User.id == AgentPresence.user_id)
+        .join(group_members, group_members.c.person_id == User.person_id)
+        .where(group_members.c.group_id == queue_id)
+    ) or 0)
+
+
+def queue_state(user: User) -> dict:
+    """What an agent's indicator shows: waiting per queue of his, total, oldest wait, online."""
+    queue_ids = people.agent_queue_ids(user)
+    rows = {}
+    if queue_ids:
+        rows = {
+            queue_id: (count, oldest)
+            for queue_id, count, oldest in db.session.execute(
+                select(Chat.queue_id, func.count(Chat.id), func.min(Chat.requested_at))
+                .where(Chat.status == ChatStatus.WAITING, Chat.queue_id.in_(queue_ids))
+                .group_by(Chat.queue_id)
+            )
+        }
+    groups = db.session.scalars(
+        select(PersonGroup).where(PersonGroup.id.in_(queue_ids)).order_by(PersonGroup.name)
+    ) if queue_ids else []
+    now = utcnow()
+    queues, oldest_all = [], None
+    for group in groups:
+        count, oldest = rows.get(group.id, (0, None))
+        if oldest is not None and (oldest_all is None or oldest < oldest_all):
+            oldest_all = oldest
+        queues.append({
+            "id": group.id, "name": group.name, "waiting": int(count),
+            "oldest_wait_seconds": _seconds_since(oldest, now),
+            "agents_online": agents_online(group.id),
+        })
+    return {
+        "queues": queues,
+        "total": sum(q["waiting"] for q in queues),
+        "oldest_wait_seconds": _seconds_since(oldest_all, now),
+    }
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> int | None:
+    if moment is None:
+        return None
+    return max(0, int((now - moment).total_seconds()))
+
+
+def waiting_chats(user: User) -> list[Chat]:
+    """The chats waiting in all the agent's queues, oldest first."""
+    queue_ids = people.agent_queue_ids(user)
+    if not queue_ids:
+        return []
+    return list(db.session.scalars(
+        select(Chat).where(Chat.status == ChatStatus.WAITING, Chat.queue_id.in_(queue_ids))
+        .order_by(Chat.requested_at, Chat.id)
+    ))
+
+
+def active_chats(user: User) -> list[Chat]:
+    return list(db.session.scalars(
+        select(Chat).where(Chat.agent_id == user.id, Chat.status == ChatStatus.ACTIVE)
+        .order_by(Chat.accepted_at, Chat.id)
+    ))
+
+
+# --- accept ------------------------------------------------------------------------------
+
+def accept_chat(chat_id: object, agent: User) -> Chat:
+    """Exactly one of several concurrent acceptors wins (a conditional update)."""
+    chat_key = clean_id(chat_id, "chat_id")
+    row = db.session.execute(
+        select(Chat.queue_id, Chat.status).where(Chat.id == chat_key)
+    ).first()
+    if row is None:
+        raise NotFound("unknown_chat", "No such chat.", "chat_id")
+    queue_id, status = row
+    if not people.is_queue_member(agent, queue_id):
+        raise Forbidden("not_your_queue", "You are not an agent of this chat's queue.",
+                        "chat_id")
+    now = utcnow()
+    won = db.session.execute(
+        update(Chat)
+        .where(Chat.id == chat_key, Chat.status == ChatStatus.WAITING)
+        .values(status=ChatStatus.ACTIVE, agent_id=agent.id, accepted_at=now,
+                last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        db.session.rollback()
+        current = db.session.get(Chat, chat_key)
+        if current is not None and current.status == ChatStatus.ACTIVE:
+            raise Conflict("taken", "Another agent has already accepted this chat.", "chat_id")
+        raise Conflict("not_waiting", "This chat is no longer waiting.", "chat_id")
+    chat = db.session.get(Chat, chat_key)
+    db.session.refresh(chat)
+    sr = chat.service_request
+    sr.owner_id = agent.person_id
+    sr.changed_by = agent
+    greeting = _greeting(chat.queue, agent)
+    if greeting:
+        db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.AGENT,
+                                   sender_name=agent.display_name, user_id=agent.id,
+                                   body=greeting, client_id="greeting", sent_at=now))
+    db.session.commit()
+    events.publish(
+        events.ChatAccepted(chat.id, queue_id, agent.id, agent.display_name),
+        events.ServiceRequestChanged(sr.id, sr.number),
+    )
+    if greeting:
+        greeting_message = db.session.scalars(
+            select(ChatMessage).where(ChatMessage.chat_id == chat.id,
+                                      ChatMessage.client_id == "greeting")).one()
+        events.publish(events.MessagePosted(chat.id, serialize_message(greeting_message)))
+    return chat
+
+
+def _greeting(queue: PersonGroup, agent: User) -> str | None:
+    text = (queue.greeting or "").strip()
+    if not text:
+        return None
+    return text.replace("{agent}", agent.display_name).replace("{queue}", queue.name)
+
+
+# --- messages ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sender:
+    """Who posts: a visitor (by the chat their token opened) or an agent."""
+
+    role: SenderRole
+    name: str
+    user_id: int | None = None
+
+    @classmethod
+    def agent(cls, user: User) -> Sender:
+        return cls(SenderRole.AGENT, user.display_name, user.id)
+
+    @classmethod
+    def visitor(cls, chat: Chat) -> Sender:
+        return cls(SenderRole.VISITOR, chat.visitor.display_name, None)
+
+
+def serialize_message(message: ChatMessage) -> dict:
+    """A message as every client sees it (the realtime contract's shape)."""
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "sender": {"role": message.sender_role.value, "name": message.sender_name},
+        "body": message.body,
+        "sent_at": message.sent_at.isoformat().replace("+00:00", "Z"),
+        "client_id": message.client_id,
+    }
+
+
+def post_message(chat_id: object, sender: Sender, body: object, client_id: object
+                 ) -> tuple[dict, bool]:
+    """Store a message once per client id; returns (message, created).
+
+    One conditional UPDATE checks the chat is open (and the agent's own) while stamping its
+    activity, one INSERT stores the message; a repeated client id returns the stored one.
+    """
+    chat_key = clean_id(chat_id, "chat_id")
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > CLIENT_ID_MAX:
+        raise ValidationError("invalid", f"client_id must be text of 1 to {CLIENT_ID_MAX} "
+                              "characters.", "client_id")
+    if not isinstance(body, str):
+        raise ValidationError("invalid", "body must be text.", "body")
+    limit = setting("CHAT_MESSAGE_MAX_LENGTH")
+    text = clean_text(body, "body", max_length=limit, required=False)
+    if text is None:
+        raise ValidationError("empty", "An empty message cannot be sent.", "body")
+    now = utcnow()
+    condition = [Chat.id == chat_key, Chat.status.in_(OPEN_STATES)]
+    if sender.role == SenderRole.AGENT:
+        condition += [Chat.status == ChatStatus.ACTIVE, Chat.agent_id == sender.user_id]
+    touched = db.session.execute(
+        update(Chat).where(*condition).values(last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if touched != 1:
+        db.session.rollback()
+        existing = _message_by_client_id(chat_key, client_id)
+        if existing is not None:
+            return serialize_message(existing), False
+        _explain_refusal(chat_key, sender)
+    message = ChatMessage(chat_id=chat_key, sender_role=sender.role, sender_name=sender.name,
+                          user_id=sender.user_id, body=text, client_id=client_id, sent_at=now)
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _message_by_client_id(chat_key, client_id)
+        if existing is None:
+            raise
+        return serialize_message(existing), False
+    payload = serialize_message(message)
+    events.publish(events.MessagePosted(chat_key, payload))
+    return payload, True
+
+
+def _message_by_client_id(chat_id: int, client_id: str) -> ChatMessage | None:
+    return db.session.scalars(select(ChatMessage).where(
+        ChatMessage.chat_id == chat_id, ChatMessage.client_id == client_id)).first()
+
+
+def _explain_refusal(chat_id: int, sender: Sender) -> None:
+    chat = db.session.get(Chat, chat_id)
+    if chat is None:
+        raise NotFound("unknown_chat", "No such chat.", "chat_id")
+    if chat.status not in OPEN_STATES:
+        raise Conflict("closed", "This chat is closed.", "chat_id")
+    if sender.role == SenderRole.AGENT and chat.status == ChatStatus.WAITING:
+        raise Conflict("not_accepted", "Accept the chat before writing in it.", "chat_id")
+    raise Forbidden("not_yours", "This chat belongs to another agent.", "chat_id")
+
+
+def history(chat_id: object, after_id: object = None) -> list[dict]:
+    """Every message of a chat in order, or only those after `after_id` (reconnect)."""
+    query = select(ChatMessage).where(ChatMessage.chat_id == clean_id(chat_id, "chat_id"))
+    if after_id not in (None, 0, "0", ""):
+        query = query.where(ChatMessage.id > clean_id(after_id, "after_id"))
+    return [serialize_message(m) for m in db.session.scalars(query.order_by(ChatMessage.id))]
+
+
+# --- close, abandon, time-out, transfer --------------------------------------------------
+
+def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
+               reason: str | None = None) -> Chat:
+    """End an open chat; its transcript goes onto the SR's work log. Idempotent when closed."""
+    chat = get_chat(chat_id)
+    if by == SenderRole.AGENT and (agent is None or chat.agent_id != agent.id):
+        raise Forbidden("not_yours", "This chat belongs to another agent.", "chat_id")
+    if chat.status in (ChatStatus.CLOSED, ChatStatus.ABANDONED):
+        return chat
+    was_waiting = chat.status == ChatStatus.WAITING
+    now = utcnow()
+    closed = db.session.execute(
+        update(Chat).where(Chat.id == chat.id, Chat.status.in_(OPEN_STATES))
+        .values(status=ChatStatus.CLOSED, closed_at=now, closed_by=by.value,
+                close_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not closed:  # someone else closed it a moment ago
+        db.session.rollback()
+        return get_chat(chat.id)
+    db.session.refresh(chat)
+    _attach_transcript(chat, agent)
+    db.session.commit()
+    if was_waiting:
+        events.publish(events.ChatLeftQueue(chat.id, chat.queue_id, "closed"))
+    events.publish(events.ChatClosed(chat.id, chat.queue_id, by.value, reason))
+    return chat
+
+
+def _attach_transcript(chat: Chat, agent: User | None) -> None:
+    lines = [f"[{m.sent_at.strftime('%Y-%m-%d %H:%M:%S')} UTC] {m.sender_name}: {m.body}"
+             for m in chat.messages]
+    requests.add_work_log(
+        chat.sr_id, author=agent.person if agent else None,
+        summary=f"Chat transcript ({len(lines)} messages)", details="\n".join(lines) or "(empty)",
+        log_type=WorkLogType.TRANSCRIPT, client_visible=True, commit=False,
+    )
+
+
+def mark_visitor_left(chat_id: int) -> None:
+    """The visitor's last connection dropped: start the abandon grace period."""
+    db.session.execute(
+        update(Chat).where(Chat.id == chat_id, Chat.visitor_left_at.is_(None))
+        .values(visitor_left_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def mark_visitor_back(chat_id: int) -> None:
+    db.session.execute(
+        update(Chat).where(Chat.id == chat_id).values(visitor_left_at=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def abandon_chat(chat_id: object, reason: str = "The end user left before an agent joined."
+                 ) -> Chat | None:
+    """A waiting chat whose visitor went away leaves the queue as ABANDONED."""
+    chat = get_chat(chat_id)
+    now = utcnow()
+    done = db.session.execute(
+        update(Chat).where(Chat.id == chat.id, Chat.status == ChatStatus.WAITING)
+        .values(status=ChatStatus.ABANDONED, closed_at=now, closed_by="SYSTEM",
+                close_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not done:
+        db.session.rollback()
+        return None
+    db.session.refresh(chat)
+    _attach_transcript(chat, None)
+    db.session.commit()
+    events.publish(events.ChatLeftQueue(chat.id, chat.queue_id, "abandoned"),
+                   events.ChatClosed(chat.id, chat.queue_id, "SYSTEM", reason))
+    return chat
+
+
+def abandon_expired(grace_seconds: int | None = None) -> list[int]:
+    """Abandon waiting chats whose visitor has been gone longer than the grace period."""
+    grace = setting("CHAT_ABANDON_GRACE") if grace_seconds is None else grace_seconds
+    cutoff = utcnow() - timedelta(seconds=grace)
+    ids = list(db.session.scalars(select(Chat.id).where(
+        Chat.status == ChatStatus.WAITING, Chat.visitor_left_at.is_not(None),
+        Chat.visitor_left_at <= cutoff)))
+    return [chat_id for chat_id in ids if abandon_chat(chat_id) is not None]
+
+
+def close_idle_chats(timeout_seconds: int | None = None) -> list[int]:
+    """Close active chats with no message for the chat time-out; both sides are told why."""
+    timeout = setting("CHAT_IDLE_TIMEOUT") if timeout_seconds is None else timeout_seconds
+    cutoff = utcnow() - timedelta(seconds=timeout)
+    ids = list(db.session.scalars(select(Chat.id).where(
+        Chat.status == ChatStatus.ACTIVE, Chat.last_activity_at <= cutoff)))
+    minutes = max(1, round(timeout / 60))
+    reason = f"Closed after {minutes} minute{'s' if minutes != 1 else ''} without messages."
+    for chat_id in ids:
+        close_chat(chat_id, by=SenderRole.SYSTEM, reason=reason)
+    return ids
+
+
+def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
+    """Hand a live chat to another queue: it waits there again; the SR follows the group."""
+    chat = get_chat(chat_id)
+    if chat.status != ChatStatus.ACTIVE or chat.agent_id != agent.id:
+        raise Forbidden("not_yours", "Only the agent of a live chat can transfer it.", "chat_id")
+    target = people.get_queue(to_queue)
+    if target.id == chat.queue_id:
+        raise ValidationError("same_queue", "The chat is already in this queue.", "queue")
+    from_queue_id = chat.queue_id
+    now = utcnow()
+    moved = db.session.execute(
+        update(Chat).where(Chat.id == chat.id, Chat.status == ChatStatus.ACTIVE,
+                           Chat.agent_id == agent.id)
+        .values(status=ChatStatus.WAITING, queue_id=target.id, agent_id=None,
+                accepted_at=None, requested_at=now, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not moved:
+        db.session.rollback()
+        raise Conflict("closed", "This chat is no longer live.", "chat_id")
+    db.session.refresh(chat)
+    sr = chat.service_request
+    requests.update_service_request(
+        sr.id, actor=agent, expected_version=sr.version,
+        changes={"owner_group_id": target.id}, status="QUEUED",
+        memo=f"Chat transferred from {db.session.get(PersonGroup, from_queue_id).name} "
+             f"to {target.name}", commit=False,
+    )
+    db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
+                               body=f"{agent.display_name} transferred the chat to {target.name}.",
+                               client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now))
+    db.session.commit()
+    events.publish(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),
+                   events.ChatWaiting(chat.id, target.id),
+                   events.ServiceRequestChanged(sr.id, sr.number))
+    return chat
+
+
+# --- after the chat ----------------------------------------------------------------------
+
+def rate_chat(chat_id: object, rating: object, comment: object = None) -> Chat:
+    """The end user's 1-5 rating and comment, stored on the chat and on its SR."""
+    chat = get_chat(chat_id)
+    if chat.status != ChatStatus.CLOSED:
+        raise Conflict("not_closed", "A chat can be rated once it has ended.", "chat_id")
+    chat.rating = clean_rank(rating, "rating", required=True)
+    chat.rating_comment = clean_text(comment, "comment", max_length=2000, required=False)
+    requests.rate_service_request(chat.service_request, chat.rating, chat.rating_comment)
+    db.session.commit()
+    return chat
+
+
+def request_transcript(chat_id: object) -> None:
+    """Put the whole transcript in the outbox for the end user."""
+    chat = get_chat(chat_id)
+    if not chat.visitor.email:
+        raise ValidationError("no_email", "No e-mail address is known for this chat.", "email")
+    mail.queue_transcript(chat)
+    db.session.commit()
+
+
+def chat_summary(chat: Chat) -> dict:
+    """The chat as the agent console and the widget list it."""
+    person = chat.visitor
+    sr = chat.service_request
+    return {
+        "chat_id": chat.id,
+        "status": chat.status.value,
+        "queue": {"id": chat.queue_id, "name": chat.queue.name},
+        "sr": {"id": sr.id, "number": sr.number, "status": sr.status.value},
+        "end_user": {"name": person.display_name, "email": person.email, "phone": person.phone},
+        "agent": chat.agent.display_name if chat.agent else None,
+        "question": chat.question,
+        "requested_at": chat.requested_at.isoformat().replace("+00:00", "Z"),
+        "accepted_at": chat.accepted_at.isoformat().replace("+00:00", "Z")
+        if chat.accepted_at else None,
+        "greeting": chat.queue.greeting,
+    }

@@ -1,0 +1,146 @@
+"""Persons, user accounts and group membership."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.desk.errors import NotFound, ValidationError
+from app.desk.validation import clean_email, clean_phone, clean_text
+from app.extensions import db
+from app.models import Person, PersonGroup, Role, User, group_members, utcnow
+
+
+def find_or_create_end_user(name: object, email: object, phone: object = None) -> Person:
+    """The person behind a chat request, matched by e-mail (case-insensitive).
+
+    An existing person keeps the name and phone on record: an anonymous visitor must not be
+    able to rename someone else by typing their address. A new phone fills an empty one.
+    """
+    display_name = clean_text(name, "name", max_length=120, multiline=False)
+    address = clean_email(email)
+    phone_number = clean_phone(phone)
+    person = db.session.scalars(
+        select(Person).where(func.lower(Person.email) == address.lower()).order_by(Person.id)
+    ).first()
+    if person is None:
+        person = Person(display_name=display_name, email=address, phone=phone_number)
+        db.session.add(person)
+    elif phone_number and not person.phone:
+        person.phone = phone_number
+    return person
+
+
+def create_user(username: object, password: object, *, display_name: object,
+                email: object = None, phone: object = None, role: Role | str = Role.AGENT,
+                groups: list[str] | None = None) -> User:
+    """Create a login with its person; commits."""
+    name = clean_text(username, "username", max_length=64, multiline=False)
+    if not name.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise ValidationError("invalid", "username may hold letters, digits, . _ - only.",
+                              "username")
+    secret = clean_text(password, "password", max_length=200, multiline=False)
+    if len(secret) < 4:
+        raise ValidationError("invalid", "password must have at least 4 characters.", "password")
+    try:
+        role = Role(str(role).upper())
+    except ValueError as exc:
+        raise ValidationError("invalid", "role must be AGENT or MANAGER.", "role") from exc
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == name.lower())):
+        raise ValidationError("duplicate", f"username {name} is taken.", "username")
+    person = Person(
+        display_name=clean_text(display_name, "display_name", max_length=120, multiline=False),
+        email=clean_email(email, required=False),
+        phone=clean_phone(phone),
+    )
+    user = User(username=name, role=role, person=person)
+    user.set_password(secret)
+    db.session.add(user)
+    for group_name in groups or []:
+        person.groups.append(get_group_by_name(group_name))
+    db.session.commit()
+    return user
+
+
+def set_password(user_id: int, password: object) -> None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("not_found", "No such user.", "user")
+    secret = clean_text(password, "password", max_length=200, multiline=False)
+    if len(secret) < 4:
+        raise ValidationError("invalid", "password must have at least 4 characters.", "password")
+    user.set_password(secret)
+    db.session.commit()
+
+
+def authenticate(username: object, password: object) -> User | None:
+    """The enabled user with this name and password, or None (never says which was wrong)."""
+    if not isinstance(username, str) or not isinstance(password, str):
+        return None
+    user = db.session.scalars(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    ).first()
+    if user is None or not user.is_enabled or not user.check_password(password):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def get_group_by_name(name: str) -> PersonGroup:
+    group = db.session.scalars(select(PersonGroup).where(PersonGroup.name == name)).first()
+    if group is None:
+        raise NotFound("unknown_group", f"No person group named {name}.", "group")
+    return group
+
+
+def get_queue(queue: object) -> PersonGroup:
+    """A chat queue by id or name; anything else is an unknown queue."""
+    group: PersonGroup | None = None
+    if isinstance(queue, int) and not isinstance(queue, bool):
+        group = db.session.get(PersonGroup, queue)
+    elif isinstance(queue, str) and queue.strip():
+        text = queue.strip()
+        group = db.session.scalars(
+            select(PersonGroup).where(func.lower(PersonGroup.name) == text.lower())
+        ).first()
+        if group is None and text.isdigit():
+            group = db.session.get(PersonGroup, int(text))
+    if group is None or not group.is_chat_queue:
+        raise ValidationError("unknown_queue", "Unknown chat queue.", "queue")
+    return group
+
+
+def chat_queues() -> list[PersonGroup]:
+    return list(db.session.scalars(
+        select(PersonGroup).where(PersonGroup.is_chat_queue.is_(True)).order_by(PersonGroup.name)
+    ))
+
+
+def agent_queue_ids(user: User) -> list[int]:
+    """Ids of the chat queues the user's person is a member of."""
+    return list(db.session.scalars(
+        select(group_members.c.group_id)
+        .join(PersonGroup, PersonGroup.id == group_members.c.group_id)
+        .where(group_members.c.person_id == user.person_id, PersonGroup.is_chat_queue.is_(True))
+        .order_by(group_members.c.group_id)
+    ))
+
+
+def is_queue_member(user: User, queue_id: int) -> bool:
+    return bool(db.session.scalar(
+        select(func.count()).select_from(group_members).where(
+            group_members.c.person_id == user.person_id, group_members.c.group_id == queue_id
+        )
+    ))
+
+
+def set_group_members(group_id: int, person_ids: list[int]) -> PersonGroup:
+    group = db.session.get(PersonGroup, group_id)
+    if group is None:
+        raise NotFound("not_found", "No such person group.", "group")
+    persons = list(db.session.scalars(select(Person).where(Person.id.in_(person_ids))))
+    if len(persons) != len(set(person_ids)):
+        raise ValidationError("invalid", "Unknown person in members.", "members")
+    group.members = persons
+    db.session.commit()
+    return group

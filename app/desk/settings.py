@@ -1,0 +1,21 @@
+"""Settings the desk's rules depend on (limits, time-outs), read from the running app."""
+
+from __future__ import annotations
+
+from flask import current_app, has_app_context
+
+DEFAULTS = {
+    "CHAT_MESSAGE_MAX_LENGTH": 4000,
+    "CHAT_ABANDON_GRACE": 60,
+    "CHAT_IDLE_TIMEOUT": 1800,
+    "VISITOR_TOKEN_MAX_AGE": 24 * 3600,
+    "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_SENDER": "Service Desk <servicedesk@localhost>",
+    "PUBLIC_BASE_URL": "",
+}
+
+
+def setting(name: str):
+    if has_app_context() and name in current_app.config:
+        return current_app.config[name]
+    return DEFAULTS[name]

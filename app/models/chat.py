@@ -1,0 +1,104 @@
+"""Chats and their messages."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.people import Person, PersonGroup, User
+from app.models.requests import ServiceRequest
+from app.models.types import UTCDateTime, utcnow
+
+
+class ChatStatus(enum.StrEnum):
+    WAITING = "WAITING"
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"
+    ABANDONED = "ABANDONED"
+
+
+class SenderRole(enum.StrEnum):
+    VISITOR = "VISITOR"
+    AGENT = "AGENT"
+    SYSTEM = "SYSTEM"
+
+
+class Chat(db.Model):
+    """A chat belongs to one SR and one queue (a person group flagged as chat queue)."""
+
+    __tablename__ = "chat"
+    __table_args__ = (
+        # The queue counts and the waiting list read exactly this.
+        Index("ix_chat_status_queue_requested", "status", "queue_id", "requested_at"),
+        Index("ix_chat_agent_status", "agent_id", "status"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sr_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"), index=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("person_group.id"))
+    status: Mapped[ChatStatus] = mapped_column(
+        Enum(ChatStatus, native_enum=False, length=16, create_constraint=True,
+             name="chat_status", validate_strings=True),
+        default=ChatStatus.WAITING,
+    )
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # Random secret bound into the visitor token; rotating it revokes old tokens.
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    question: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(16))  # VISITOR, AGENT, SYSTEM
+    close_reason: Mapped[str | None] = mapped_column(String(200))
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the visitor's last socket went away (None while connected): abandon grace period.
+    visitor_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+
+    service_request: Mapped[ServiceRequest] = relationship(back_populates="chats")
+    queue: Mapped[PersonGroup] = relationship()
+    visitor: Mapped[Person] = relationship()
+    agent: Mapped[User | None] = relationship()
+    messages: Mapped[list[ChatMessage]] = relationship(
+        back_populates="chat", order_by="ChatMessage.id", cascade="all, delete-orphan"
+    )
+
+
+class ChatMessage(db.Model):
+    """A message: plain text, server time stamp, unique per chat and sender client id."""
+
+    __tablename__ = "chat_message"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "client_id", name="uq_chat_message_chat_client"),
+        Index("ix_chat_message_chat_id_id", "chat_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id", ondelete="CASCADE"))
+    sender_role: Mapped[SenderRole] = mapped_column(
+        Enum(SenderRole, native_enum=False, length=16, create_constraint=True,
+             name="sender_role", validate_strings=True)
+    )
+    sender_name: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    chat: Mapped[Chat] = relationship(back_populates="messages")

@@ -1,0 +1,128 @@
+"""Persons, user accounts and person groups (which may be chat queues)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+group_members = Table(
+    "person_group_member",
+    db.metadata,
+    Column("group_id", ForeignKey("person_group.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", ForeignKey("person.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+
+class Role(enum.StrEnum):
+    AGENT = "AGENT"
+    MANAGER = "MANAGER"
+
+
+class Person(db.Model):
+    """Anyone the desk knows: agents, managers and end users."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    groups: Mapped[list[PersonGroup]] = relationship(
+        secondary=group_members, back_populates="members", order_by="PersonGroup.name"
+    )
+    user: Mapped[User | None] = relationship(back_populates="person", uselist=False)
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>" if self.email else self.display_name
+
+
+class PersonGroup(db.Model):
+    """A team; flagged as a chat queue it receives chat requests."""
+
+    __tablename__ = "person_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_chat_queue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    greeting: Mapped[str | None] = mapped_column(Text)
+
+    members: Mapped[list[Person]] = relationship(
+        secondary=group_members, back_populates="groups", order_by="Person.display_name"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, db.Model):
+    """An agent's or manager's login; belongs to one person."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, create_constraint=True, name="role"),
+        default=Role.AGENT,
+    )
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    # None: follow the installation's INDICATOR_STYLE; else "text" or "bubble".
+    indicator_style: Mapped[str | None] = mapped_column(String(16))
+    notify_desktop: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_sound: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    person: Mapped[Person] = relationship(back_populates="user", lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
+        return self.is_enabled
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def display_name(self) -> str:
+        return self.person.display_name
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class AgentPresence(db.Model):
+    """One row per connected agent socket, so every process sees who is online."""
+
+    __tablename__ = "agent_presence"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    node: Mapped[str] = mapped_column(String(64), index=True)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+__all__ = ["AgentPresence", "Person", "PersonGroup", "Role", "User", "group_members"]

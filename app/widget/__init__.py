@@ -1,0 +1,7 @@
+"""Placeholder until its issue lands: registers nothing yet."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    return None

@@ -1,0 +1,151 @@
+"""Fixtures that build real objects: an app on a real database, and the demo desk of SPEC.
+
+Every database-backed test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is
+set (CI sets it). Live-server fixtures run ``python wsgi.py`` on a loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from tests.support import databases
+from tests.support.server import LiveServer
+
+BACKENDS = ["sqlite"] + (["postgresql"] if databases.postgres_admin_url() else [])
+
+
+def pytest_sessionstart(session):
+    """A configured service that cannot be reached fails the run; it is never skipped."""
+    url = databases.postgres_admin_url()
+    if url:
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("select 1"))
+        except Exception as exc:  # noqa: BLE001
+            raise pytest.UsageError(f"TEST_DATABASE_URL is set but unreachable: {exc}") from exc
+        finally:
+            engine.dispose()
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if redis_url:
+        import redis
+
+        try:
+            redis.Redis.from_url(redis_url, socket_timeout=3).ping()
+        except Exception as exc:  # noqa: BLE001
+            raise pytest.UsageError(f"TEST_REDIS_URL is set but unreachable: {exc}") from exc
+
+
+def pytest_sessionfinish(session, exitstatus):
+    databases.drop_created_databases()
+
+
+@pytest.fixture(scope="session")
+def _postgres_url():
+    return databases.create_postgres_database() if databases.postgres_admin_url() else None
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path, _postgres_url):
+    """An empty database of each configured kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    return _postgres_url
+
+
+@pytest.fixture
+def app(database_url):
+    from app import create_app
+    from app.extensions import db
+
+    application = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    ctx = application.app_context()
+    ctx.push()
+    yield application
+    db.session.remove()
+    ctx.pop()
+    with application.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@dataclass
+class DemoDesk:
+    alice: object
+    bob: object
+    maria: object
+    hardware: object
+    software: object
+    network: object
+
+
+@pytest.fixture
+def desk(app):
+    """The demo of SPEC: queues Hardware/Software/Network, alice, bob, maria."""
+    from app.desk import demo
+    from app.extensions import db
+    from app.models import PersonGroup, User
+
+    demo.seed_demo()
+
+    def user(name):
+        return db.session.scalars(select(User).where(User.username == name)).one()
+
+    def group(name):
+        return db.session.scalars(select(PersonGroup).where(PersonGroup.name == name)).one()
+
+    return DemoDesk(alice=user("alice"), bob=user("bob"), maria=user("maria"),
+                    hardware=group("Hardware"), software=group("Software"),
+                    network=group("Network"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def seeded_database(kind: str, tmp_path) -> str:
+    """A file or PostgreSQL database migrated to head with the demo loaded (for live servers)."""
+    from app import create_app
+    from app.desk import demo
+    from app.extensions import db
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    else:
+        url = databases.create_postgres_database()
+    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with application.app_context():
+        db.create_all()
+        demo.seed_demo()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def live_server(request, tmp_path):
+    """``python wsgi.py`` (eventlet) on a free loopback port with the demo desk."""
+    url = seeded_database(request.param, tmp_path)
+    server = LiveServer(url, log_path=tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqlite_live_server(tmp_path):
+    """A live server on SQLite only (browser tests, where one backend proves the screen)."""
+    url = seeded_database("sqlite", tmp_path)
+    server = LiveServer(url, log_path=tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,55 @@
+"""Production entry point: ``python wsgi.py`` serves the app with Socket.IO.
+
+The async server is Flask-SocketIO's ``async_mode`` (``ASYNC_MODE``: eventlet by default,
+gevent or threading). Monkey patching happens here and only here, before anything else is
+imported, so the CLI and the tests never patch.
+"""
+
+import os
+import sys
+
+_RUN_AS_SERVER = __name__ == "__main__"
+ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+
+if _RUN_AS_SERVER and ASYNC_MODE == "eventlet":
+    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
+    # psycopg 3 only knows gevent's patching: select-based waiting yields to eventlet.
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+    import eventlet
+
+    eventlet.monkey_patch()
+elif _RUN_AS_SERVER and ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from app import create_app  # noqa: E402
+from app.extensions import socketio  # noqa: E402
+
+app = create_app(os.environ.get("APP_ENV", "production" if _RUN_AS_SERVER else "development"))
+
+
+def main() -> None:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    if os.environ.get("AUTO_MIGRATE", "").lower() in {"1", "true", "yes"}:
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade()
+    from app import realtime
+
+    realtime.start_background_jobs(app)
+    print(f"Service Desk Chat on http://{host}:{port}/  (async mode: {app.config['ASYNC_MODE']})",
+          flush=True)
+    kwargs = {"host": host, "port": port, "use_reloader": False, "log_output": False}
+    if app.config["ASYNC_MODE"] == "eventlet":
+        # eventlet's WSGI server holds 1,024 connections by default: far too few for widgets.
+        kwargs["max_size"] = int(os.environ.get("MAX_CONNECTIONS", "10000"))
+    if app.config["ASYNC_MODE"] == "threading":
+        kwargs["allow_unsafe_werkzeug"] = True
+    socketio.run(app, **kwargs)
+
+
+if _RUN_AS_SERVER:
+    sys.exit(main())
