@@ -45,8 +45,9 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         ping_timeout=10,
     )
 
-    from app import admin, agent, api, auth, cli, realtime, widget
+    from app import admin, agent, api, auth, cli, realtime, vendor, widget
 
+    vendor.init_app(app)
     auth.init_app(app)
     agent.init_app(app)
     api.init_app(app)
