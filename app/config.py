@@ -56,6 +56,13 @@ class Config:
         self.MAIL_MAX_ATTEMPTS = int(env.get("MAIL_MAX_ATTEMPTS", "8"))
         # Run the outbox sender inside the server process (seconds between passes; 0 = off).
         self.MAIL_WORKER_INTERVAL = float(env.get("MAIL_WORKER_INTERVAL", "5"))
+        # Back-off after a failed try: MAIL_RETRY_DELAY seconds, doubling up to the maximum.
+        self.MAIL_RETRY_DELAY = float(env.get("MAIL_RETRY_DELAY", "60"))
+        self.MAIL_RETRY_MAX_DELAY = float(env.get("MAIL_RETRY_MAX_DELAY", "21600"))
+        # A row SENDING for longer than this belongs to a worker that died: try it again.
+        self.MAIL_SENDING_TIMEOUT = float(env.get("MAIL_SENDING_TIMEOUT", "300"))
+        # With no SMTP_HOST, messages are written as .eml files here (default: instance/mail).
+        self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR") or None
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "")
         self.FLASK_ADMIN_SWATCH = "cerulean"
         self.WTF_CSRF_TIME_LIMIT = None
