@@ -144,3 +144,37 @@ def set_group_members(group_id: int, person_ids: list[int]) -> PersonGroup:
     group.members = persons
     db.session.commit()
     return group
+
+
+def update_account(user_id: int, *, actor: User | None, role: object = None,
+                   is_enabled: object = None) -> User:
+    """Change a login's role or disable it; commits.
+
+    A manager cannot demote or disable himself, and the desk always keeps one enabled
+    manager, so nobody locks the admin screens for good.
+    """
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("not_found", "No such user.", "user")
+    new_role = user.role
+    if role not in (None, ""):
+        try:
+            new_role = Role(str(role).upper())
+        except ValueError as exc:
+            raise ValidationError("invalid", "role must be AGENT or MANAGER.", "role") from exc
+    enabled = user.is_enabled if is_enabled is None else bool(is_enabled)
+    losing_manager = user.role == Role.MANAGER and user.is_enabled and (
+        new_role != Role.MANAGER or not enabled)
+    if losing_manager and actor is not None and actor.id == user.id:
+        raise ValidationError("self_lockout", "You cannot remove your own manager access.",
+                              "role" if new_role != Role.MANAGER else "is_enabled")
+    if losing_manager:
+        others = db.session.scalar(select(func.count(User.id)).where(
+            User.role == Role.MANAGER, User.is_enabled.is_(True), User.id != user.id))
+        if not others:
+            raise ValidationError("last_manager", "The desk needs at least one enabled manager.",
+                                  "role")
+    user.role = new_role
+    user.is_enabled = enabled
+    db.session.commit()
+    return user
