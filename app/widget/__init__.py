@@ -1,7 +1,69 @@
-"""Placeholder until its issue lands: registers nothing yet."""
+"""The end-user chat widget: ``/widget.js``, one script tag on any site.
 
-from flask import Flask
+The script is a single vanilla file (``static/widget.js``) that builds its UI inside a Shadow
+DOM and loads the Socket.IO client from this server's ``/vendor/``. The few server settings it
+needs (the message limit) are written into the file when it is served, so the widget makes no
+extra request before it can show its launcher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from app.desk import people
+
+STATIC = Path(__file__).resolve().parent / "static"
+CONFIG_MARK = "/*@SERVER_CONFIG@*/{}"
+
+bp = Blueprint("widget", __name__)
+
+
+def _widget_source() -> tuple[str, str]:
+    """The script with the server settings filled in, and its ETag (cached per app)."""
+    cached = current_app.extensions.get("widget_js")
+    if cached is not None and not current_app.debug:
+        return cached
+    config = {"maxLength": current_app.config["CHAT_MESSAGE_MAX_LENGTH"]}
+    text = (STATIC / "widget.js").read_text(encoding="utf-8")
+    text = text.replace(CONFIG_MARK, json.dumps(config), 1)
+    etag = hashlib.sha256(text.encode()).hexdigest()[:24]
+    current_app.extensions["widget_js"] = (text, etag)
+    return text, etag
+
+
+@bp.get("/widget.js")
+def widget_js():
+    text, etag = _widget_source()
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(text, mimetype="text/javascript")
+    response.set_etag(etag)
+    # Short cache: customers embed the URL once and must get fixes without a new tag.
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public code, no data
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/widget/queues")
+def widget_queues():
+    """Names of the chat queues, for a widget embedded without data-queue/data-topics."""
+    origin = request.headers.get("Origin")
+    allowed = {o.rstrip("/") for o in current_app.config.get("WIDGET_ALLOWED_ORIGINS", [])}
+    response = current_app.json.response(
+        {"queues": [{"name": g.name, "description": g.description or ""}
+                    for g in people.chat_queues()]})
+    if origin and origin.rstrip("/") in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
 
 
 def init_app(app: Flask) -> None:
-    return None
+    app.register_blueprint(bp)

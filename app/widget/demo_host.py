@@ -1,0 +1,144 @@
+"""A customer's web page on another origin that embeds the widget with one script tag.
+
+    python -m app.widget.demo_host --port 5001 --server http://127.0.0.1:5000
+
+It is a separate tiny WSGI app (standard library only), so the widget really runs
+cross-origin, as on a customer's site. Query parameters override the tag's data attributes
+(``?queue=Software``, ``?lang=de``, ``?color=%230f766e``) to show the settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import threading
+from socketserver import ThreadingMixIn
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+DEFAULT_TOPICS = ("Laptop, printer or phone=Hardware; Applications and accounts=Software; "
+                  "VPN, Wi-Fi and network drives=Network")
+SETTINGS = ("queue", "topics", "color", "greeting", "lang", "title", "position")
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Northwind Traders · IT help</title>
+<style>
+  body {{ margin: 0; font-family: Georgia, "Times New Roman", serif; color: #2d2a26;
+         background: #faf7f2; }}
+  header {{ background: #20324a; color: #fff; padding: 18px 32px; display: flex;
+           align-items: center; gap: 14px; }}
+  header b {{ font-size: 20px; letter-spacing: .5px; }}
+  nav a {{ color: #cfd8e3; margin-right: 18px; text-decoration: none; font-size: 15px; }}
+  main {{ max-width: 760px; margin: 40px auto; padding: 0 24px; }}
+  h1 {{ font-size: 34px; margin: 0 0 12px; }}
+  .card {{ background: #fff; border: 1px solid #e8e1d6; border-radius: 6px; padding: 18px 22px;
+          margin: 18px 0; }}
+  /* Deliberately hostile host styles: the widget must not be affected. */
+  button {{ background: #ff0 !important; font-family: "Comic Sans MS", cursive; }}
+  p {{ font-size: 18px; line-height: 1.7; }}
+</style>
+</head>
+<body>
+<header><b>Northwind Traders</b><nav><a href="#">Intranet</a><a href="#">People</a>
+<a href="#">IT help</a></nav></header>
+<main>
+  <h1>IT help</h1>
+  <p>Before you call: most questions about laptops, e-mail, accounts and the VPN are answered
+  fastest in a chat with the service desk. Use the chat button in the corner of this page.</p>
+  <div class="card"><p><strong>Office hours</strong><br>Monday to Friday, 8:00 to 18:00.
+  Outside these hours your request is kept and answered by e-mail.</p></div>
+  <div class="card"><p><strong>Planned maintenance</strong><br>The VPN gateway restarts on
+  Saturday at 22:00 for about ten minutes.</p></div>
+  <p><button type="button">A host-page button</button></p>
+</main>
+<script src="{src}"{attributes} async></script>
+</body>
+</html>
+"""
+
+
+def render_page(server_url: str, settings: dict[str, str]) -> str:
+    attributes = "".join(
+        f' data-{name}="{html.escape(value, quote=True)}"'
+        for name, value in settings.items() if name in SETTINGS and value
+    )
+    src = html.escape(server_url.rstrip("/") + "/widget.js", quote=True)
+    return PAGE.format(src=src, attributes=attributes)
+
+
+def make_app(server_url: str, defaults: dict[str, str] | None = None):
+    """The WSGI app: ``/`` is the customer page; everything else is 404."""
+    base = dict(defaults or {"topics": DEFAULT_TOPICS})
+
+    def application(environ, start_response):
+        if environ.get("PATH_INFO", "/") not in ("/", "/index.html"):
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Not found"]
+        settings = dict(base)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        for name in SETTINGS:
+            if name in query:
+                settings[name] = query[name][0]
+        if "queue" in query:
+            settings.pop("topics", None)
+        body = render_page(server_url, settings).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                  ("Content-Length", str(len(body))),
+                                  ("Cache-Control", "no-store")])
+        return [body]
+
+    return application
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        return None
+
+
+class DemoHost:
+    """The demo host in a background thread (tests, scripts): start(), url, stop()."""
+
+    def __init__(self, server_url: str, *, host: str = "127.0.0.1", port: int = 0,
+                 defaults: dict[str, str] | None = None) -> None:
+        self.httpd = make_server(host, port, make_app(server_url, defaults),
+                                 server_class=_ThreadingServer, handler_class=_QuietHandler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> DemoHost:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the demo customer page with the widget.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument("--server", default="http://127.0.0.1:5000",
+                        help="the chat server's URL (where /widget.js is served)")
+    args = parser.parse_args(argv)
+    httpd = make_server(args.host, args.port, make_app(args.server),
+                        server_class=_ThreadingServer, handler_class=_QuietHandler)
+    print(f"Demo customer page on http://{args.host}:{args.port}/ (widget from {args.server})",
+          flush=True)
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
