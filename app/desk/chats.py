@@ -200,19 +200,19 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
     sr.owner_id = agent.person_id
     sr.changed_by = agent
     greeting = _greeting(chat.queue, agent)
+    greeting_message = None
     if greeting:
-        db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.AGENT,
-                                   sender_name=agent.display_name, user_id=agent.id,
-                                   body=greeting, client_id="greeting", sent_at=now))
+        greeting_message = ChatMessage(
+            chat=chat, sender_role=SenderRole.AGENT, sender_name=agent.display_name,
+            user_id=agent.id, body=greeting, sent_at=now,
+            client_id=f"greeting-{agent.id}-{int(now.timestamp() * 1000)}")
+        db.session.add(greeting_message)
     db.session.commit()
     events.publish(
         events.ChatAccepted(chat.id, queue_id, agent.id, agent.display_name),
         events.ServiceRequestChanged(sr.id, sr.number),
     )
-    if greeting:
-        greeting_message = db.session.scalars(
-            select(ChatMessage).where(ChatMessage.chat_id == chat.id,
-                                      ChatMessage.client_id == "greeting")).one()
+    if greeting_message is not None:
         events.publish(events.MessagePosted(chat.id, serialize_message(greeting_message)))
     return chat
 

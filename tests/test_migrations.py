@@ -1,0 +1,76 @@
+"""`flask db upgrade` on an empty database gives exactly the models' schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tests.support import databases
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if databases.postgres_admin_url() else []))
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    return databases.create_postgres_database()
+
+
+def flask(*args, database_url):
+    env = {**os.environ, "DATABASE_URL": database_url, "FLASK_APP": "wsgi",
+           "ASYNC_MODE": "threading"}
+    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_upgrade_gives_exactly_the_models_schema(empty_database):
+    done = flask("db", "upgrade", database_url=empty_database)
+    assert done.returncode == 0, done.stderr
+
+    import app.models  # noqa: F401
+    from app.extensions import db
+
+    url = empty_database
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, db.metadata)
+    finally:
+        engine.dispose()
+    assert diff == [], f"migrations differ from the models: {diff}"
+
+
+def test_migrations_have_a_single_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_seed_demo_is_safe_to_run_twice_and_create_user_works(empty_database):
+    assert flask("db", "upgrade", database_url=empty_database).returncode == 0
+    first = flask("seed-demo", database_url=empty_database)
+    assert first.returncode == 0, first.stderr
+    assert "user alice" in first.stdout
+    second = flask("seed-demo", database_url=empty_database)
+    assert second.returncode == 0 and "already present" in second.stdout
+    created = flask("create-user", "carol", "--name", "Carol Chen", "--group", "Network",
+                    "--password", "s3cret!", database_url=empty_database)
+    assert created.returncode == 0, created.stderr
+    assert "Created agent carol" in created.stdout
+    duplicate = flask("create-user", "carol", "--name", "C", "--password", "s3cret!",
+                      database_url=empty_database)
+    assert duplicate.returncode != 0 and "taken" in duplicate.stderr
