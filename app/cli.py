@@ -41,3 +41,31 @@ def init_app(app: Flask) -> None:
         closed = chats.close_idle_chats()
         abandoned = chats.abandon_expired()
         click.echo(f"Closed {len(closed)} idle chat(s); abandoned {len(abandoned)}.")
+
+    @app.cli.command("send-mail")
+    @click.option("--loop", is_flag=True, help="Keep sending until stopped (Ctrl+C).")
+    @click.option("--interval", type=click.FloatRange(min=0.1), default=None,
+                  help="Seconds between passes with --loop [default: MAIL_WORKER_INTERVAL, or 5].")
+    @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+                  help="Messages claimed per pass.")
+    def send_mail_command(loop: bool, interval: float | None, limit: int) -> None:
+        """Send the due messages of the mail outbox (once, or with --loop as a worker)."""
+        import time
+
+        from app.desk.mail_sender import MailWorker
+
+        pause = interval or app.config.get("MAIL_WORKER_INTERVAL") or 5
+        worker = MailWorker(app, pause, kind="cli", limit=limit, sleep=time.sleep,
+                            report=lambda stats: click.echo(f"Mail outbox: {stats}."))
+        if not loop:
+            stats = worker.run_once()
+            if stats is None:
+                raise click.ClickException("The mail pass failed; see the log above.")
+            if not (stats.claimed or stats.reclaimed):
+                click.echo("Mail outbox: nothing due.")
+            return
+        click.echo(f"Sending mail as {worker.worker_id} every {pause}s; Ctrl+C stops.")
+        try:
+            worker.run()
+        except KeyboardInterrupt:
+            click.echo("Stopped.")

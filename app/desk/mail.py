@@ -24,8 +24,8 @@ _env = Environment(
 )
 
 
-def _one_line(text: str, limit: int = 200) -> str:
-    """Header-safe: no CR/LF or other control characters, bounded length."""
+def header_text(text: str, limit: int = 200) -> str:
+    """Header-safe: one line with no CR/LF or other control characters, bounded length."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:limit]
 
 
@@ -39,10 +39,10 @@ def _render(name: str, **context) -> tuple[str, str]:
 def enqueue(*, kind: str, to_address: str, to_name: str | None, subject: str, body_text: str,
             body_html: str | None, sr: ServiceRequest | None = None) -> OutboxMessage:
     """Add one message to the outbox (no commit: it belongs to the caller's transaction)."""
-    Address(display_name=_one_line(to_name or "", 120), addr_spec=to_address)  # validates
+    Address(display_name=header_text(to_name or "", 120), addr_spec=to_address)  # validates
     row = OutboxMessage(kind=kind, service_request=sr, to_address=to_address,
-                        to_name=_one_line(to_name or "", 120) or None,
-                        subject=_one_line(subject, 250), body_text=body_text,
+                        to_name=header_text(to_name or "", 120) or None,
+                        subject=header_text(subject, 250), body_text=body_text,
                         body_html=body_html)
     db.session.add(row)
     return row
