@@ -1,17 +1,17 @@
-"""The agent console blueprint."""
+"""The agent console: Welcome bar, Agent Chat window, SR form and My work.
+
+Server-rendered pages (views.py) with one ES module per screen (static/), and the JSON
+endpoints those modules call (api.py). Every rule is asked of app/desk.
+"""
 
 from flask import Blueprint, Flask
-from flask_login import login_required
 
 bp = Blueprint("agent", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/agent")
 
-
-@bp.get("/")
-@login_required
-def console():
-    return "Agent console (being built)"
+from app.agent import api, views  # noqa: E402,F401 - register the routes on bp
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.context_processor(views.welcome_bar_context)

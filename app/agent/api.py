@@ -1,0 +1,238 @@
+"""JSON endpoints of the agent console: the SR form, work log, pickers, My work, preferences.
+
+Thin: validate the transport, ask app/desk, serialise. DeskError maps to its HTTP status.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from app.agent import bp
+from app.desk import requests as sr_rules
+from app.desk import worklist
+from app.desk.errors import DeskError, ValidationError
+from app.extensions import db
+from app.models import PersonGroup, ServiceRequest, StatusHistory, WorkLogEntry, WorkLogType
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _person(person) -> dict | None:
+    if person is None:
+        return None
+    return {"id": person.id, "name": person.display_name, "email": person.email,
+            "phone": person.phone}
+
+
+def serialize_work_log(entry: WorkLogEntry) -> dict:
+    return {
+        "id": entry.id,
+        "type": entry.log_type.value,
+        "summary": entry.summary,
+        "details": entry.details,
+        "author": entry.author.display_name if entry.author else "Service Desk",
+        "client_visible": entry.client_visible,
+        "created_at": _iso(entry.created_at),
+    }
+
+
+def serialize_history(row: StatusHistory) -> dict:
+    return {
+        "from": row.from_status.value if row.from_status else None,
+        "to": row.to_status.value,
+        "group": row.owner_group.name if row.owner_group else None,
+        "by": row.changed_by.display_name if row.changed_by else "Service Desk",
+        "at": _iso(row.changed_at),
+        "memo": row.memo,
+    }
+
+
+def serialize_sr(sr: ServiceRequest) -> dict:
+    """Everything the SR form shows, with the version to save against."""
+    log = [serialize_work_log(e) for e in sr.work_log]
+    return {
+        "id": sr.id,
+        "number": sr.number,
+        "summary": sr.summary,
+        "details": sr.details,
+        "status": sr.status.value,
+        "allowed_transitions": [s.value for s in sr_rules.allowed_transitions(sr.status)],
+        "source": sr.source.value,
+        "reported_by": _person(sr.reported_by),
+        "owner": _person(sr.owner),
+        "owner_group": {"id": sr.owner_group.id, "name": sr.owner_group.name}
+        if sr.owner_group else None,
+        "reported_priority": sr.reported_priority,
+        "impact": sr.impact,
+        "urgency": sr.urgency,
+        "ci": {"id": sr.ci.id, "label": sr.ci.name} if sr.ci else None,
+        "asset": {"id": sr.asset.id, "label": str(sr.asset)} if sr.asset else None,
+        "solution": sr.solution,
+        "created_at": _iso(sr.created_at),
+        "changed_at": _iso(sr.changed_at),
+        "changed_by": sr.changed_by.display_name if sr.changed_by else None,
+        "version": sr.version,
+        "work_log": [e for e in log if e["type"] != WorkLogType.TRANSCRIPT.value],
+        "transcripts": [e for e in log if e["type"] == WorkLogType.TRANSCRIPT.value],
+        "history": [serialize_history(h) for h in sr.history],
+        "chats": [{"chat_id": c.id, "status": c.status.value} for c in sr.chats],
+    }
+
+
+def serialize_sr_row(sr: ServiceRequest) -> dict:
+    return {
+        "number": sr.number,
+        "summary": sr.summary,
+        "status": sr.status.value,
+        "owner": sr.owner.display_name if sr.owner else None,
+        "owner_group": sr.owner_group.name if sr.owner_group else None,
+        "reported_by": sr.reported_by.display_name if sr.reported_by else None,
+        "reported_priority": sr.reported_priority,
+        "changed_at": _iso(sr.changed_at),
+    }
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("invalid", "Send a JSON object (Content-Type: application/json).",
+                              None)
+    return data
+
+
+def login_required(view):
+    """Like Flask-Login's, but a JSON 401 instead of a redirect to the login page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return jsonify(ok=False, error="login_required",
+                           message="Your session has ended. Log in again."), 401
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.errorhandler(DeskError)
+def desk_error(error: DeskError):
+    return jsonify(error.to_dict()), error.status
+
+
+@bp.get("/agent/api/sr/<number>")
+@login_required
+def sr_read(number: str):
+    return jsonify(ok=True, sr=serialize_sr(worklist.service_request_for(_me(), number)))
+
+
+@bp.post("/agent/api/sr/<number>")
+@login_required
+def sr_save(number: str):
+    """Save the form: {version, changes: {...}, status?, memo?}; 409 when the version is stale."""
+    data = _json_body()
+    unknown = set(data) - {"version", "changes", "status", "memo"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError("unknown_field", f"{field} is not part of an SR save.", field)
+    changes = data.get("changes") or {}
+    if not isinstance(changes, dict):
+        raise ValidationError("invalid", "changes must be an object.", "changes")
+    sr = worklist.service_request_for(_me(), number)
+    result = sr_rules.update_service_request(
+        sr.id, actor=_me(), expected_version=data.get("version"), changes=changes,
+        status=data.get("status"), memo=data.get("memo"),
+    )
+    sr = db.session.get(ServiceRequest, result.sr.id)
+    return jsonify(ok=True, changed_fields=result.changed_fields,
+                   status_changed=result.status_changed, sr=serialize_sr(sr))
+
+
+@bp.get("/agent/api/sr/<number>/worklog")
+@login_required
+def work_log_list(number: str):
+    sr = worklist.service_request_for(_me(), number)
+    return jsonify(ok=True, work_log=[serialize_work_log(e) for e in sr.work_log])
+
+
+@bp.post("/agent/api/sr/<number>/worklog")
+@login_required
+def work_log_add(number: str):
+    data = _json_body()
+    unknown = set(data) - {"summary", "details", "log_type", "client_visible"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError("unknown_field", f"{field} is not part of a work-log entry.", field)
+    if str(data.get("log_type", "WORK")).upper() == WorkLogType.TRANSCRIPT.value:
+        raise ValidationError("invalid", "Transcripts are written by the chat, not by hand.",
+                              "log_type")
+    sr = worklist.service_request_for(_me(), number)
+    entry = sr_rules.add_work_log(
+        sr.id, author=current_user.person, summary=data.get("summary"),
+        details=data.get("details"), log_type=data.get("log_type", "WORK"),
+        client_visible=data.get("client_visible") is True,
+    )
+    return jsonify(ok=True, entry=serialize_work_log(entry)), 201
+
+
+@bp.get("/agent/api/cis")
+@login_required
+def ci_search():
+    items = worklist.search_cis(request.args.get("q", ""))
+    return jsonify(ok=True, items=[
+        {"id": ci.id, "label": ci.name, "detail": ci.description or ""} for ci in items])
+
+
+@bp.get("/agent/api/assets")
+@login_required
+def asset_search():
+    items = worklist.search_assets(request.args.get("q", ""))
+    return jsonify(ok=True, items=[
+        {"id": a.id, "label": str(a), "detail": a.location or ""} for a in items])
+
+
+@bp.get("/agent/api/groups")
+@login_required
+def group_list():
+    mine = set(worklist.group_ids(_me()))
+    groups = db.session.scalars(db.select(PersonGroup).order_by(PersonGroup.name))
+    return jsonify(ok=True, groups=[
+        {"id": g.id, "name": g.name, "is_chat_queue": g.is_chat_queue, "mine": g.id in mine}
+        for g in groups])
+
+
+@bp.get("/agent/api/my-work")
+@login_required
+def my_work_list():
+    rows = worklist.my_work(_me(), request.args.get("status"))
+    return jsonify(ok=True, service_requests=[serialize_sr_row(sr) for sr in rows])
+
+
+def serialize_preferences(user) -> dict:
+    return {
+        "indicator_style": user.indicator_style,
+        "effective_indicator_style": worklist.indicator_style(
+            user, current_app.config.get("INDICATOR_STYLE", "text")),
+        "notify_desktop": user.notify_desktop,
+        "notify_sound": user.notify_sound,
+    }
+
+
+@bp.get("/agent/api/preferences")
+@login_required
+def preferences_read():
+    return jsonify(ok=True, preferences=serialize_preferences(current_user))
+
+
+@bp.post("/agent/api/preferences")
+@login_required
+def preferences_save():
+    user = worklist.set_preferences(_me(), _json_body())
+    return jsonify(ok=True, preferences=serialize_preferences(user))
