@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, distinct, select, update
+from sqlalchemy import delete, select, update
 
 from app.desk import people
 from app.extensions import db
@@ -50,7 +50,7 @@ def purge_stale(max_age_seconds: float) -> list[int]:
     """Drop rows of nodes that stopped beating; returns the chat queues whose counts changed."""
     cutoff = utcnow() - timedelta(seconds=max_age_seconds)
     user_ids = list(db.session.scalars(
-        select(distinct(AgentPresence.user_id)).where(AgentPresence.last_seen_at < cutoff)))
+        select(AgentPresence.user_id).distinct().where(AgentPresence.last_seen_at < cutoff)))
     if not user_ids:
         return []
     db.session.execute(delete(AgentPresence).where(AgentPresence.last_seen_at < cutoff)

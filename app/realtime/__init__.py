@@ -1,11 +1,50 @@
-"""Placeholder until its issue lands: registers nothing yet."""
+"""Realtime adapters: Socket.IO namespaces /queue and /chat, the event publisher, and the
+background jobs of a server process. The protocol is documented in docs/protocol.md."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
 
 from flask import Flask
 
+from app.extensions import socketio
+from app.realtime import jobs, publisher
+from app.realtime.chat import ChatNamespace
+from app.realtime.queue import QueueNamespace
+
+
+@dataclass
+class Namespaces:
+    node: str
+    queue: QueueNamespace
+    chat: ChatNamespace
+
+
+def _node_id() -> str:
+    """This process among its siblings (presence rows are kept per node)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+_NODE = _node_id()
+NAMESPACES = Namespaces(node=_NODE, queue=QueueNamespace(_NODE), chat=ChatNamespace())
+
 
 def init_app(app: Flask) -> None:
-    return None
+    for namespace in (NAMESPACES.queue, NAMESPACES.chat):
+        if namespace not in socketio.namespace_handlers:
+            socketio.on_namespace(namespace)
+        elif socketio.server is not None:
+            socketio.server.register_namespace(namespace)
+    publisher.init_app(app)
+    app.extensions["realtime"] = NAMESPACES
 
 
 def start_background_jobs(app: Flask) -> None:
-    return None
+    """Called by the server entry point (wsgi.py), never by tests or the CLI."""
+    if app.extensions.get("realtime_jobs_started"):
+        return
+    app.extensions["realtime_jobs_started"] = True
+    jobs.start(app, NAMESPACES)

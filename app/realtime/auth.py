@@ -1,0 +1,84 @@
+"""Who is this socket: an agent (Flask-Login session cookie) or an end user (visitor token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app, session
+from flask_login import current_user
+from socketio.exceptions import ConnectionRefusedError
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.desk.errors import DeskError
+from app.desk.tokens import chat_for_visitor_token
+from app.extensions import db
+from app.models import Chat, User
+from app.realtime.ratelimit import TokenBucket
+
+AGENT = "agent"
+VISITOR = "visitor"
+
+
+@dataclass
+class SocketClient:
+    """What this process remembers about one of its sockets."""
+
+    sid: str
+    role: str
+    bucket: TokenBucket
+    user_id: int | None = None
+    chat_id: int | None = None
+    queue_ids: list[int] = field(default_factory=list)
+    # The last queue_state sent to this socket carried an error: retry on the next sweep.
+    state_error: bool = False
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == AGENT
+
+
+def refuse(error: DeskError) -> ConnectionRefusedError:
+    """A refusal the client receives as `connect_error` (message + data = the error dict)."""
+    return ConnectionRefusedError(error.message, error.to_dict())
+
+
+def new_bucket() -> TokenBucket:
+    config = current_app.config
+    return TokenBucket(float(config.get("SOCKET_EVENTS_PER_SECOND", 5)),
+                       int(config.get("SOCKET_EVENT_BURST", 20)))
+
+
+def agent_user_id(*, allow_unverified: bool = False) -> int:
+    """The logged-in agent's id, or a refusal.
+
+    With `allow_unverified`, a database outage falls back to the user id in the signed session
+    cookie, so that the queue indicator can still be told that the server has a problem.
+    """
+    try:
+        user = current_user._get_current_object()
+        if user.is_authenticated:
+            return int(user.id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        raw = session.get("_user_id")
+        if allow_unverified and isinstance(raw, str) and raw.isdigit():
+            return int(raw)
+        raise refuse(DeskError("unavailable", "The service is unavailable; try again soon.")
+                     ) from None
+    raise refuse(DeskError("unauthorized", "Log in as an agent to use this channel."))
+
+
+def visitor_chat(token: object) -> Chat:
+    """The one chat a visitor token opens (forged, expired or revoked: refused)."""
+    try:
+        return chat_for_visitor_token(current_app.config["SECRET_KEY"], token)
+    except DeskError as exc:
+        raise refuse(exc) from None
+
+
+def load_agent(client: SocketClient) -> User:
+    """The agent behind a socket, read afresh for each event (a disabled account stops)."""
+    user = db.session.get(User, client.user_id)
+    if user is None or not user.is_enabled:
+        raise DeskError("unauthorized", "Your account is not active; log in again.")
+    return user

@@ -1,0 +1,109 @@
+"""The shared shape of the Socket.IO namespaces: one dispatcher for every client event.
+
+It checks the socket, its flood budget, the event name and the payload's shape, calls the
+handler, maps DeskError to the error acknowledgement in ONE place, and always ends the
+database session so no transaction outlives an event.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from flask import request
+from flask_socketio import Namespace
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.desk.errors import DeskError
+from app.extensions import db
+from app.realtime.auth import SocketClient
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = DeskError("unavailable", "The service is unavailable right now; try again soon.")
+
+
+def error(code: str, message: str, field: str | None = None) -> dict:
+    return DeskError(code, message, field).to_dict()
+
+
+class Payload(dict):
+    """A client payload checked against the fields an event accepts."""
+
+    @classmethod
+    def check(cls, data: dict, required: tuple[str, ...], optional: tuple[str, ...] = ()
+              ) -> Payload:
+        for name in data:
+            if name not in required and name not in optional:
+                raise DeskError("unknown_field", f"Unexpected field {name!r}.", str(name)[:64])
+        for name in required:
+            if name not in data:
+                raise DeskError("required", f"{name} is required.", name)
+        return cls(data)
+
+
+def fields(*required: str, optional: tuple[str, ...] = ()):
+    """Declare the payload fields of an event handler: `@fields("chat_id", "body")`."""
+
+    def decorate(handler):
+        handler.payload_fields = (required, optional)
+        return handler
+
+    return decorate
+
+
+class DeskNamespace(Namespace):
+    """Class-based namespace whose client events are `on_<event>(client, payload)` methods."""
+
+    events: frozenset[str] = frozenset()
+
+    def __init__(self, namespace: str) -> None:
+        super().__init__(namespace)
+        self.clients: dict[str, SocketClient] = {}
+
+    # --- dispatch ------------------------------------------------------------------------
+
+    def trigger_event(self, event, *args):
+        if event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+        sid, *data = args
+        return self.socketio._handle_event(partial(self._dispatch, event), event,
+                                           self.namespace, sid, *data)
+
+    def _dispatch(self, event: str, *data) -> dict:
+        try:
+            client = self.clients.get(request.sid)
+            if client is None:
+                return error("not_connected", "This socket is not connected.")
+            if not client.bucket.take():
+                return error("rate_limited", "Too many events; slow down and retry in a moment.")
+            if event not in self.events:
+                return error("unknown_event", f"Unknown event {str(event)[:64]!r}.")
+            if len(data) > 1 or (data and not isinstance(data[0], dict)):
+                return error("invalid", "The payload must be one JSON object.")
+            handler = getattr(self, f"on_{event}")
+            required, optional = getattr(handler, "payload_fields", ((), ()))
+            payload = Payload.check(data[0] if data else {}, required, optional)
+            return handler(client, payload)
+        except DeskError as exc:
+            db.session.rollback()
+            return exc.to_dict()
+        except SQLAlchemyError:
+            log.exception("database error in %s %s", self.namespace, event)
+            db.session.rollback()
+            return UNAVAILABLE.to_dict()
+        except Exception:
+            log.exception("error in %s %s", self.namespace, event)
+            db.session.rollback()
+            return error("server_error", "Something went wrong on the server.")
+        finally:
+            db.session.remove()
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def emit_to(self, event: str, data: dict, to, skip_sid=None) -> None:
+        self.socketio.emit(event, data, namespace=self.namespace, to=to, skip_sid=skip_sid)
+
+    def local_clients(self, **match) -> list[SocketClient]:
+        return [c for c in list(self.clients.values())
+                if all(getattr(c, key) == value for key, value in match.items())]

@@ -1,0 +1,191 @@
+"""Namespace /chat: end users (visitor token) and agents (session cookie) in their chats."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.desk import chat_access, chats
+from app.desk.errors import DeskError, Forbidden, ValidationError
+from app.desk.validation import clean_id
+from app.extensions import db
+from app.models import SenderRole
+from app.realtime import publisher
+from app.realtime.auth import (
+    AGENT,
+    VISITOR,
+    SocketClient,
+    agent_user_id,
+    load_agent,
+    new_bucket,
+    refuse,
+    visitor_chat,
+)
+from app.realtime.base import UNAVAILABLE, DeskNamespace, fields
+from app.realtime.rooms import CHAT_NS, agent_room, chat_room, chat_rooms
+
+log = logging.getLogger(__name__)
+
+VISITOR_ONLY = Forbidden("forbidden", "Only the end user of a chat can do this.")
+AGENT_ONLY = Forbidden("forbidden", "Only an agent can do this.")
+
+
+def _optional_id(value: object, field: str) -> int | None:
+    if value is None:
+        return None
+    number = clean_id(value, field)
+    if number < 0:
+        raise ValidationError("invalid", f"{field} must be an id.", field)
+    return number
+
+
+class ChatNamespace(DeskNamespace):
+    events = frozenset({"send", "typing", "close", "history", "transfer", "rate",
+                        "request_transcript"})
+
+    def __init__(self) -> None:
+        super().__init__(CHAT_NS)
+
+    # --- connection ----------------------------------------------------------------------
+
+    def on_connect(self, auth=None):
+        try:
+            if auth is not None and not isinstance(auth, dict):
+                raise refuse(ValidationError("invalid", "auth must be an object."))
+            auth = auth or {}
+            if "visitor_token" in auth:
+                self._connect_visitor(auth)
+            else:
+                self._connect_agent(auth)
+        except DeskError as exc:
+            raise refuse(exc) from None
+        except SQLAlchemyError:
+            log.exception("database error on /chat connect")
+            db.session.rollback()
+            raise refuse(UNAVAILABLE) from None
+        finally:
+            db.session.remove()
+
+    def _connect_visitor(self, auth: dict) -> None:
+        unknown = set(auth) - {"visitor_token", "last_message_id"}
+        if unknown:
+            raise ValidationError("unknown_field", "Unexpected auth field.", sorted(unknown)[0])
+        chat = visitor_chat(auth.get("visitor_token"))
+        after_id = _optional_id(auth.get("last_message_id"), "last_message_id")
+        client = SocketClient(request.sid, VISITOR, new_bucket(), chat_id=chat.id)
+        self.socketio.server.enter_room(client.sid, chat_room(chat.id), namespace=CHAT_NS)
+        self.clients[client.sid] = client
+        if chat.visitor_left_at is not None:
+            chats.mark_visitor_back(chat.id)
+        self.emit_to("history", publisher.history_payload(chat, after_id, for_agent=False),
+                     to=client.sid)
+        position = chats.queue_position(chat)
+        if position:
+            self.emit_to("queue_position", publisher.queue_position_payload(
+                chat.id, position, chats.agents_online(chat.queue_id)), to=client.sid)
+
+    def _connect_agent(self, auth: dict) -> None:
+        unknown = set(auth) - {"last_message_ids"}
+        if unknown:
+            raise ValidationError("unknown_field", "Unexpected auth field.", sorted(unknown)[0])
+        known = auth.get("last_message_ids") or {}
+        if not isinstance(known, dict):
+            raise ValidationError("invalid", "last_message_ids must map chat ids to message ids.",
+                                  "last_message_ids")
+        known = {clean_id(key, "last_message_ids"): _optional_id(value, "last_message_ids")
+                 for key, value in known.items()}
+        client = SocketClient(request.sid, AGENT, new_bucket(), user_id=agent_user_id())
+        user = load_agent(client)
+        self.socketio.server.enter_room(client.sid, agent_room(user.id), namespace=CHAT_NS)
+        self.clients[client.sid] = client
+        for chat in chats.active_chats(user):
+            self.emit_to("history", publisher.history_payload(
+                chat, known.get(chat.id), for_agent=True), to=client.sid)
+
+    def on_disconnect(self, reason=None):
+        client = self.clients.pop(request.sid, None)
+        if client is None or client.role != VISITOR:
+            return
+        if self.local_clients(role=VISITOR, chat_id=client.chat_id):
+            return  # another tab of the same end user is still here
+        try:
+            chats.mark_visitor_left(client.chat_id)
+        except SQLAlchemyError:
+            log.exception("cannot mark visitor of chat %s as gone", client.chat_id)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+    # --- events --------------------------------------------------------------------------
+
+    @fields("chat_id", "body", "client_id")
+    def on_send(self, client: SocketClient, payload: dict) -> dict:
+        if client.is_agent:
+            sender = chats.Sender.agent(load_agent(client))
+        else:
+            sender = chats.Sender.visitor(chat_access.visitor_chat(client.chat_id,
+                                                                   payload["chat_id"]))
+        message, created = chats.post_message(payload["chat_id"], sender, payload["body"],
+                                              payload["client_id"])
+        return {"ok": True, "message": message, "duplicate": not created}
+
+    @fields("chat_id", "typing")
+    def on_typing(self, client: SocketClient, payload: dict) -> dict:
+        if not isinstance(payload["typing"], bool):
+            raise ValidationError("invalid", "typing must be true or false.", "typing")
+        if client.is_agent:
+            user = load_agent(client)
+            chat = chat_access.agent_live_chat(user, payload["chat_id"])
+            role, name = SenderRole.AGENT, user.display_name
+        else:
+            chat = chat_access.visitor_open_chat(client.chat_id, payload["chat_id"])
+            role, name = SenderRole.VISITOR, chat.visitor.display_name
+        self.emit_to("typing", {"chat_id": chat.id, "role": role.value, "name": name,
+                                "typing": payload["typing"]},
+                     to=chat_rooms(chat.id, chat.agent_id), skip_sid=client.sid)
+        return {"ok": True}
+
+    @fields("chat_id")
+    def on_close(self, client: SocketClient, payload: dict) -> dict:
+        if client.is_agent:
+            chat = chats.close_chat(payload["chat_id"], by=SenderRole.AGENT,
+                                    agent=load_agent(client))
+        else:
+            chat_access.visitor_chat(client.chat_id, payload["chat_id"])
+            chat = chats.close_chat(client.chat_id, by=SenderRole.VISITOR)
+        return {"ok": True, "chat_id": chat.id, "status": chat.status.value}
+
+    @fields("chat_id", optional=("after_id",))
+    def on_history(self, client: SocketClient, payload: dict) -> dict:
+        if client.is_agent:
+            chat = chat_access.agent_chat(load_agent(client), payload["chat_id"])
+        else:
+            chat = chat_access.visitor_chat(client.chat_id, payload["chat_id"])
+        after_id = _optional_id(payload.get("after_id"), "after_id")
+        return {"ok": True, **publisher.history_payload(chat, after_id, for_agent=client.is_agent)}
+
+    @fields("chat_id", "queue")
+    def on_transfer(self, client: SocketClient, payload: dict) -> dict:
+        if not client.is_agent:
+            raise AGENT_ONLY
+        chat = chats.transfer_chat(payload["chat_id"], load_agent(client), payload["queue"])
+        return {"ok": True, "chat_id": chat.id,
+                "to_queue": {"id": chat.queue_id, "name": chat.queue.name}}
+
+    @fields("chat_id", "rating", optional=("comment",))
+    def on_rate(self, client: SocketClient, payload: dict) -> dict:
+        if client.is_agent:
+            raise VISITOR_ONLY
+        chat_access.visitor_chat(client.chat_id, payload["chat_id"])
+        chat = chats.rate_chat(client.chat_id, payload["rating"], payload.get("comment"))
+        return {"ok": True, "chat_id": chat.id, "rating": chat.rating}
+
+    @fields("chat_id")
+    def on_request_transcript(self, client: SocketClient, payload: dict) -> dict:
+        if client.is_agent:
+            raise VISITOR_ONLY
+        chat_access.visitor_chat(client.chat_id, payload["chat_id"])
+        chats.request_transcript(client.chat_id)
+        return {"ok": True, "chat_id": client.chat_id}

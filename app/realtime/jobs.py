@@ -1,0 +1,82 @@
+"""Background jobs of a server process: abandon sweeper, idle-chat closer, presence heartbeat.
+
+Every process runs them; the desk's conditional updates make concurrent runs harmless (a chat
+is abandoned or closed once, whoever gets there first).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask
+
+from app.desk import chats, presence
+from app.extensions import db, socketio
+
+log = logging.getLogger(__name__)
+
+
+def sweep_interval(config) -> float:
+    """Often enough to honour the shortest configured delay, never busier than 2 per second."""
+    configured = config.get("REALTIME_SWEEP_INTERVAL")
+    if configured:
+        return max(0.5, float(configured))
+    shortest = min(config["CHAT_ABANDON_GRACE"], config["CHAT_IDLE_TIMEOUT"])
+    return min(5.0, max(0.5, shortest / 4))
+
+
+def heartbeat_interval(config) -> float:
+    return max(0.5, float(config.get("PRESENCE_HEARTBEAT", 10)))
+
+
+def run_once(app: Flask, namespaces) -> None:
+    """One pass of every job, each in its own transaction; a failing job never stops the rest."""
+    with app.app_context():
+        for job in (chats.abandon_expired, chats.close_idle_chats, namespaces.queue.retry_failed):
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - the loop must survive a database outage
+                log.exception("background job %s failed", job.__name__)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+
+def beat_once(app: Flask, namespaces) -> None:
+    from app.realtime import publisher
+
+    config = app.config
+    with app.app_context():
+        try:
+            presence.heartbeat(namespaces.node)
+            stale = presence.purge_stale(3 * heartbeat_interval(config))
+            if stale:
+                log.info("removed agents of stopped server processes; refreshing %s", stale)
+                publisher.refresh_queues(stale)
+        except Exception:  # noqa: BLE001
+            log.exception("presence heartbeat failed")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def _loop(interval: float, step, *args) -> None:
+    while True:
+        started = time.monotonic()
+        step(*args)
+        socketio.sleep(max(0.1, interval - (time.monotonic() - started)))
+
+
+def start(app: Flask, namespaces) -> None:
+    socketio.start_background_task(_loop, sweep_interval(app.config), run_once, app, namespaces)
+    socketio.start_background_task(_loop, heartbeat_interval(app.config), beat_once, app,
+                                   namespaces)
+    interval = float(app.config.get("MAIL_WORKER_INTERVAL") or 0)
+    if interval > 0:
+        try:
+            from app.desk import mail_sender
+        except ImportError:
+            log.info("no mail sender module: outgoing mail stays in the outbox")
+        else:
+            socketio.start_background_task(mail_sender.run_worker, app)

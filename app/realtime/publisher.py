@@ -1,0 +1,164 @@
+"""From desk events to Socket.IO: the one place that tells clients what changed.
+
+The service layer publishes events after each commit (from socket handlers, HTTP views, the
+admin, background jobs or the CLI); this module turns them into emits. Every emit goes to a
+room, so with a message queue (Redis) it reaches clients on every server process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import has_request_context, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.desk import chats, events, presence
+from app.extensions import db, socketio
+from app.models import Chat, PersonGroup, User
+from app.realtime.rooms import CHAT_NS, QUEUE_NS, agent_room, chat_rooms, queue_room
+
+log = logging.getLogger(__name__)
+
+STATE_ERROR = {"error": "unavailable",
+               "message": "The chat queue cannot be read right now; retrying."}
+
+
+def init_app(app) -> None:
+    events.subscribe(on_desk_event)
+
+
+# --- payloads shared with the namespaces -------------------------------------------------
+
+def queue_state_error() -> dict:
+    return {"queues": [], "total": None, "oldest_wait_seconds": None, **STATE_ERROR}
+
+
+def queue_state_for(user_id: int) -> dict:
+    """An agent's queue_state; on a database failure the same shape with an `error` field."""
+    try:
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise LookupError(user_id)
+        return chats.queue_state(user)
+    except (SQLAlchemyError, LookupError):
+        log.exception("queue_state failed for user %s", user_id)
+        db.session.rollback()
+        return queue_state_error()
+
+
+def history_payload(chat: Chat, after_id: int | None = None, *, for_agent: bool) -> dict:
+    data = {"chat_id": chat.id, "status": chat.status.value,
+            "agent": chat.agent.display_name if chat.agent else None,
+            "messages": chats.history(chat.id, after_id)}
+    if for_agent:
+        data["chat"] = chats.chat_summary(chat)
+    return data
+
+
+def queue_position_payload(chat_id: int, position: int, agents_online: int) -> dict:
+    return {"chat_id": chat_id, "position": position, "agents_online": agents_online}
+
+
+# --- fan-out -----------------------------------------------------------------------------
+
+def refresh_queues(queue_ids) -> None:
+    """Counts changed in these queues: new positions to the waiting, new state to agents."""
+    queue_ids = sorted(set(queue_ids))
+    for queue_id in queue_ids:
+        send_positions(queue_id)
+    send_states(queue_ids)
+
+
+def send_positions(queue_id: int, only_chat: int | None = None) -> None:
+    online = chats.agents_online(queue_id)
+    for chat_id, position in chats.waiting_positions(queue_id):
+        if only_chat is None or chat_id == only_chat:
+            socketio.emit("queue_position", queue_position_payload(chat_id, position, online),
+                          namespace=CHAT_NS, to=chat_rooms(chat_id, None))
+
+
+def send_states(queue_ids) -> None:
+    user_ids = sorted({user.id for queue_id in queue_ids
+                       for user in presence.online_agents(queue_id)})
+    for user_id in user_ids:
+        socketio.emit("queue_state", queue_state_for(user_id), namespace=QUEUE_NS,
+                      to=agent_room(user_id))
+
+
+def _origin_sid(namespace: str) -> str | None:
+    """The socket whose event caused this change: it has its acknowledgement already."""
+    if has_request_context() and getattr(request, "namespace", None) == namespace:
+        return getattr(request, "sid", None)
+    return None
+
+
+def _emit_chat(event: str, data: dict, chat_id: int, agent_id: int | None,
+               skip_origin: bool = False) -> None:
+    socketio.emit(event, data, namespace=CHAT_NS, to=chat_rooms(chat_id, agent_id),
+                  skip_sid=_origin_sid(CHAT_NS) if skip_origin else None)
+
+
+# --- event handlers ----------------------------------------------------------------------
+
+def on_desk_event(event: object) -> None:
+    handler = _HANDLERS.get(type(event))
+    if handler is not None:
+        handler(event)
+
+
+def _chat_waiting(event: events.ChatWaiting) -> None:
+    chat = db.session.get(Chat, event.chat_id)
+    socketio.emit("chat_waiting", chats.chat_summary(chat), namespace=QUEUE_NS,
+                  to=queue_room(event.queue_id))
+    # Joining at the end of the line moves nobody else.
+    send_positions(event.queue_id, only_chat=event.chat_id)
+    send_states([event.queue_id])
+
+
+def _chat_accepted(event: events.ChatAccepted) -> None:
+    chat = db.session.get(Chat, event.chat_id)
+    socketio.emit("chat_taken", {"chat_id": event.chat_id, "queue_id": event.queue_id,
+                                 "agent": event.agent_name},
+                  namespace=QUEUE_NS, to=queue_room(event.queue_id),
+                  skip_sid=_origin_sid(QUEUE_NS))
+    _emit_chat("agent_joined", {"chat_id": event.chat_id, "agent": event.agent_name},
+               event.chat_id, event.agent_id)
+    # The agent's chat window (on whichever process) opens the chat with its history.
+    socketio.emit("history", history_payload(chat, for_agent=True), namespace=CHAT_NS,
+                  to=agent_room(event.agent_id))
+    refresh_queues([event.queue_id])
+
+
+def _chat_left_queue(event: events.ChatLeftQueue) -> None:
+    socketio.emit("chat_left", {"chat_id": event.chat_id, "queue_id": event.queue_id,
+                                "reason": event.reason},
+                  namespace=QUEUE_NS, to=queue_room(event.queue_id))
+    refresh_queues([event.queue_id])
+
+
+def _message_posted(event: events.MessagePosted) -> None:
+    agent_id = db.session.scalar(db.select(Chat.agent_id).where(Chat.id == event.chat_id))
+    _emit_chat("message", event.message, event.chat_id, agent_id, skip_origin=True)
+
+
+def _chat_closed(event: events.ChatClosed) -> None:
+    agent_id = db.session.scalar(db.select(Chat.agent_id).where(Chat.id == event.chat_id))
+    _emit_chat("chat_closed", {"chat_id": event.chat_id, "closed_by": event.closed_by,
+                               "reason": event.reason}, event.chat_id, agent_id)
+
+
+def _chat_transferred(event: events.ChatTransferred) -> None:
+    queue = db.session.get(PersonGroup, event.to_queue_id)
+    _emit_chat("chat_transferred", {"chat_id": event.chat_id,
+                                    "to_queue": {"id": queue.id, "name": queue.name}},
+               event.chat_id, event.agent_id)
+
+
+_HANDLERS = {
+    events.ChatWaiting: _chat_waiting,
+    events.ChatAccepted: _chat_accepted,
+    events.ChatLeftQueue: _chat_left_queue,
+    events.MessagePosted: _message_posted,
+    events.ChatClosed: _chat_closed,
+    events.ChatTransferred: _chat_transferred,
+}

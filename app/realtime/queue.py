@@ -1,0 +1,95 @@
+"""Namespace /queue: the agents' queue indicator and the accept race."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.desk import chats, presence
+from app.desk.errors import DeskError
+from app.extensions import db
+from app.realtime import publisher
+from app.realtime.auth import AGENT, SocketClient, agent_user_id, load_agent, new_bucket, refuse
+from app.realtime.base import DeskNamespace, fields
+from app.realtime.rooms import QUEUE_NS, agent_room, queue_room
+
+log = logging.getLogger(__name__)
+
+
+class QueueNamespace(DeskNamespace):
+    events = frozenset({"accept", "waiting_list"})
+
+    def __init__(self, node: str) -> None:
+        super().__init__(QUEUE_NS)
+        self.node = node
+
+    def on_connect(self, auth=None):
+        try:
+            client = SocketClient(request.sid, AGENT, new_bucket(),
+                                  user_id=agent_user_id(allow_unverified=True))
+            self.socketio.server.enter_room(request.sid, agent_room(client.user_id),
+                                            namespace=QUEUE_NS)
+            self.clients[client.sid] = client
+            self.attach(client)
+        except DeskError as exc:
+            self.clients.pop(request.sid, None)
+            raise refuse(exc) from None
+        finally:
+            db.session.remove()
+
+    def attach(self, client: SocketClient) -> None:
+        """Presence row, queue rooms and a fresh queue_state; on a database failure the
+        socket stays connected, is told the error, and is retried by the sweeper."""
+        try:
+            user = load_agent(client)
+            client.queue_ids = presence.agent_connected(client.sid, user, self.node)
+        except SQLAlchemyError:
+            log.exception("cannot register agent socket %s", client.sid)
+            db.session.rollback()
+            client.state_error = True
+            self.emit_to("queue_state", publisher.queue_state_error(), to=client.sid)
+            return
+        for queue_id in client.queue_ids:
+            self.socketio.server.enter_room(client.sid, queue_room(queue_id), namespace=QUEUE_NS)
+        state = publisher.queue_state_for(client.user_id)
+        client.state_error = "error" in state
+        self.emit_to("queue_state", state, to=client.sid)
+        # This agent now counts as online: the others and the waiting end users see it.
+        publisher.refresh_queues(client.queue_ids)
+
+    def retry_failed(self) -> None:
+        """Sweeper: sockets whose last queue_state was an error get another try."""
+        for client in self.local_clients(state_error=True):
+            if client.sid not in self.clients:
+                continue
+            try:
+                self.attach(client)
+            except DeskError:  # the account was disabled meanwhile
+                self.socketio.server.disconnect(client.sid, namespace=QUEUE_NS)
+            finally:
+                db.session.remove()
+
+    def on_disconnect(self, reason=None):
+        client = self.clients.pop(request.sid, None)
+        if client is None:
+            return
+        try:
+            queue_ids = presence.agent_disconnected(client.sid)
+            publisher.refresh_queues(queue_ids)
+        except SQLAlchemyError:
+            log.exception("cannot remove presence of %s", client.sid)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+    @fields("chat_id")
+    def on_accept(self, client: SocketClient, payload: dict) -> dict:
+        chat = chats.accept_chat(payload["chat_id"], load_agent(client))
+        return {"ok": True, "chat": chats.chat_summary(chat)}
+
+    @fields()
+    def on_waiting_list(self, client: SocketClient, payload: dict) -> dict:
+        return {"ok": True,
+                "chats": [chats.chat_summary(c) for c in chats.waiting_chats(load_agent(client))]}
