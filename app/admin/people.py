@@ -1,0 +1,181 @@
+"""Persons, person groups (chat queues) and user accounts in the admin."""
+
+from __future__ import annotations
+
+from flask import flash, g, request
+from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
+from flask_admin.form.widgets import Select2Widget
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.admin.formatting import local_time
+from app.admin.security import DeskModelView, DeskSecureForm
+from app.desk import people, stats
+from app.desk.errors import DeskError
+from app.desk.validation import clean_email, clean_phone, clean_text
+from app.extensions import db
+from app.models import Person, PersonGroup, Role, User
+
+ROLES = [(Role.AGENT.value, "Agent"), (Role.MANAGER.value, "Manager")]
+INDICATOR_STYLES = [("", "Installation default"), ("text", "Text: Chat Queue (N)"),
+                    ("bubble", "Chat bubble with a count")]
+
+
+def _queue_figures() -> dict[int, dict]:
+    """Live figures of every queue, read once per request."""
+    if "desk_queue_figures" not in g:
+        g.desk_queue_figures = {q["id"]: q for q in stats.queues_now()}
+    return g.desk_queue_figures
+
+
+def _live(group: PersonGroup, key: str) -> Markup:
+    if not group.is_chat_queue:
+        return Markup('<span class="text-muted">—</span>')
+    value = _queue_figures().get(group.id, {}).get(key, 0)
+    return Markup('<span class="live-figure" data-queue-id="{}" data-figure="{}">{}</span>'
+                  ).format(group.id, key, value)
+
+
+class PersonView(DeskModelView):
+    can_delete = False  # persons are referenced by SRs and chats
+    column_list = ["display_name", "email", "phone", "groups", "user", "created_at"]
+    column_labels = {"display_name": "Name", "email": "E-mail", "groups": "Groups",
+                     "user": "Login", "created_at": "Created"}
+    column_searchable_list = ["display_name", "email", "phone"]
+    column_filters = ["display_name", "email", "groups.name", "created_at"]
+    column_sortable_list = ["display_name", "email", "phone", "created_at"]
+    column_default_sort = "display_name"
+    column_formatters = {
+        "groups": lambda v, c, m, n: ", ".join(group.name for group in m.groups) or "—",
+        "user": lambda v, c, m, n: m.user.username if m.user else "—",
+        "created_at": lambda v, c, m, n: local_time(m.created_at),
+    }
+    form_columns = ["display_name", "email", "phone", "groups"]
+    form_args = {"display_name": {"label": "Name"}, "email": {"label": "E-mail"}}
+
+    def on_model_change(self, form, model: Person, is_created: bool) -> None:  # noqa: ANN001
+        # The desk's own cleaning rules for names, e-mail addresses and phone numbers.
+        model.display_name = clean_text(model.display_name, "display_name", max_length=120,
+                                        multiline=False)
+        model.email = clean_email(model.email, required=False)
+        model.phone = clean_phone(model.phone)
+
+
+class PersonGroupView(DeskModelView):
+    can_delete = False  # SRs and chats keep their group
+    column_list = ["name", "is_chat_queue", "members", "waiting", "agents_online",
+                   "description"]
+    column_labels = {"is_chat_queue": "Chat queue", "waiting": "Waiting now",
+                     "agents_online": "Agents online"}
+    column_searchable_list = ["name", "description"]
+    column_filters = ["name", "is_chat_queue"]
+    column_sortable_list = ["name", "is_chat_queue"]
+    column_default_sort = "name"
+    column_formatters = {
+        "members": lambda v, c, m, n: ", ".join(p.display_name for p in m.members) or "—",
+        "waiting": lambda v, c, m, n: _live(m, "waiting"),
+        "agents_online": lambda v, c, m, n: _live(m, "agents_online"),
+    }
+    form_columns = ["name", "description", "is_chat_queue", "greeting", "members"]
+    form_args = {
+        "is_chat_queue": {"label": "Chat queue",
+                          "description": "Receives chat requests from the widget."},
+        "greeting": {"description": "The agent's first message when he accepts a chat. "
+                                    "{agent} and {queue} are filled in."},
+        "members": {"description": "Agents of a chat queue are told of every chat in it."},
+    }
+    form_widget_args = {"greeting": {"rows": 3}, "description": {"rows": 2}}
+
+    def on_model_change(self, form, model: PersonGroup, is_created: bool) -> None:  # noqa: ANN001
+        model.name = clean_text(model.name, "name", max_length=80, multiline=False)
+        model.greeting = clean_text(model.greeting, "greeting", max_length=2000,
+                                    required=False)
+
+
+def _groups():
+    return db.session.scalars(select(PersonGroup).order_by(PersonGroup.name))
+
+
+class UserCreateForm(DeskSecureForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(min=4, max=200)])
+    display_name = StringField("Display name", validators=[InputRequired(), Length(max=120)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    role = SelectField("Role", choices=ROLES, default=Role.AGENT.value)
+    groups = QuerySelectMultipleField("Groups and queues", query_factory=_groups,
+                                      widget=Select2Widget(multiple=True))
+
+
+class UserEditForm(DeskSecureForm):
+    role = SelectField("Role", choices=ROLES)
+    is_enabled = BooleanField("Enabled", description="A disabled user cannot log in.")
+    new_password = PasswordField("New password", validators=[Optional(), Length(min=4, max=200)],
+                                 description="Leave empty to keep the current password.")
+    indicator_style = SelectField("Chat-queue indicator", choices=INDICATOR_STYLES)
+
+
+class UserView(DeskModelView):
+    can_delete = False  # disable instead: SRs and chats keep who did what
+    column_list = ["username", "person", "role", "is_enabled", "groups", "last_login_at",
+                   "created_at"]
+    column_labels = {"person": "Name", "is_enabled": "Enabled", "groups": "Groups",
+                     "last_login_at": "Last login", "created_at": "Created"}
+    column_searchable_list = ["username", "person.display_name", "person.email"]
+    column_filters = ["username", "role", "is_enabled", "last_login_at"]
+    column_sortable_list = ["username", ("person", "person.display_name"), "role",
+                            "is_enabled", "last_login_at", "created_at"]
+    column_default_sort = "username"
+    column_formatters = {
+        "person": lambda v, c, m, n: m.person.display_name,
+        "role": lambda v, c, m, n: m.role.value.title(),
+        "groups": lambda v, c, m, n: ", ".join(gr.name for gr in m.person.groups) or "—",
+        "last_login_at": lambda v, c, m, n: local_time(m.last_login_at),
+        "created_at": lambda v, c, m, n: local_time(m.created_at),
+    }
+    column_details_exclude_list = ["password_hash"]
+
+    def create_form(self, obj=None):  # noqa: ANN001
+        return UserCreateForm(request.form if request.method == "POST" else None)
+
+    def edit_form(self, obj: User | None = None):
+        form = UserEditForm(request.form if request.method == "POST" else None)
+        if request.method != "POST" and obj is not None:
+            form.role.data = obj.role.value
+            form.is_enabled.data = obj.is_enabled
+            form.indicator_style.data = obj.indicator_style or ""
+        return form
+
+    def create_model(self, form: UserCreateForm):
+        try:
+            user = people.create_user(
+                form.username.data, form.password.data, display_name=form.display_name.data,
+                email=form.email.data or None, phone=form.phone.data or None,
+                role=form.role.data, groups=[group.name for group in form.groups.data or []])
+        except DeskError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return False
+        flash(f"User {user.username} created.", "success")
+        return user
+
+    def update_model(self, form: UserEditForm, model: User) -> bool:
+        try:
+            people.update_account(model.id, actor=current_user, role=form.role.data,
+                                  is_enabled=form.is_enabled.data)
+            if form.indicator_style.data != (model.indicator_style or ""):
+                from app.desk import worklist
+
+                worklist.set_preferences(
+                    model, {"indicator_style": form.indicator_style.data or None})
+            if form.new_password.data:
+                people.set_password(model.id, form.new_password.data)
+                flash(f"Password of {model.username} changed.", "success")
+        except DeskError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return False
+        return True

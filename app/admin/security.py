@@ -1,0 +1,67 @@
+"""Who may see the admin: managers only, on every view including the index; CSRF on forms."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import SecureForm
+from flask_login import current_user
+
+from app.admin.filters import DeskFilterConverter
+from app.desk.errors import DeskError
+
+
+class DeskSecureForm(SecureForm):
+    """Flask-Admin's session CSRF, switched by the app's one CSRF setting (WTF_CSRF_ENABLED)."""
+
+    class Meta:
+        @property
+        def csrf(self) -> bool:
+            return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+
+
+def is_manager() -> bool:
+    return bool(current_user.is_authenticated and getattr(current_user, "is_manager", False))
+
+
+def refuse():
+    """Anonymous: to the login page and back. Signed in without the role: 403, no screen."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403)
+
+
+class ManagerOnly:
+    """Mixin for every admin view (model views, the dashboard, custom pages)."""
+
+    def is_accessible(self) -> bool:
+        return is_manager()
+
+    def inaccessible_callback(self, name, **kwargs):  # noqa: ANN001 - Flask-Admin's signature
+        return refuse()
+
+
+class DeskModelView(ManagerOnly, ModelView):
+    """The base of the desk's model views: managers only, CSRF forms, calm list defaults."""
+
+    form_base_class = DeskSecureForm
+    filter_converter = DeskFilterConverter()
+    page_size = 20
+    can_set_page_size = True
+    can_view_details = True
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    extra_css: list[str] = []
+
+    def __init__(self, model, *args, **kwargs):  # noqa: ANN001
+        from app.extensions import db
+
+        super().__init__(model, db, *args, **kwargs)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """A refused change is the desk's word to the manager: show its message, nothing else."""
+        if isinstance(exc, DeskError):
+            flash(exc.message, "error")
+            return True
+        return super().handle_view_exception(exc)
