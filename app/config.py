@@ -44,6 +44,13 @@ class Config:
         # Seconds without a message before an active chat is closed (Control Desk's chat timeout).
         self.CHAT_IDLE_TIMEOUT = int(env.get("CHAT_IDLE_TIMEOUT", "1800"))
         self.INDICATOR_STYLE = env.get("INDICATOR_STYLE", "text")  # "text" or "bubble"
+        # Per-socket flood limit (token bucket): average events per second and burst size.
+        self.SOCKET_EVENTS_PER_SECOND = float(env.get("SOCKET_EVENTS_PER_SECOND", "5"))
+        self.SOCKET_EVENT_BURST = int(env.get("SOCKET_EVENT_BURST", "20"))
+        # Seconds between agent-presence heartbeats; a process silent for 3 beats is dead.
+        self.PRESENCE_HEARTBEAT = float(env.get("PRESENCE_HEARTBEAT", "10"))
+        # Seconds between abandon/idle sweeps (empty: derived from the grace and time-out).
+        self.REALTIME_SWEEP_INTERVAL = float(env.get("REALTIME_SWEEP_INTERVAL") or 0) or None
         self.SMTP_HOST = env.get("SMTP_HOST") or None
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
         self.SMTP_STARTTLS = _bool(env.get("SMTP_STARTTLS"))
