@@ -135,7 +135,8 @@
 
   function parseTopics(list, queue) {
     if (list) {
-      return list.split(/[,;]/).map(function (item) {
+      // "A=Queue; B=Queue" when labels contain commas, else "A=Queue, B=Queue".
+      return list.split(list.indexOf(";") >= 0 ? ";" : ",").map(function (item) {
         var parts = item.split("=");
         var label = parts[0].trim();
         var target = (parts[1] || parts[0]).trim();
@@ -192,7 +193,7 @@
     '<div class="sdc" part="widget">' +
     ' <section class="panel" role="dialog" aria-modal="false" aria-labelledby="sdc-title" hidden>' +
     '  <header class="head">' +
-    '   <div class="avatar" aria-hidden="true">' + ICONS.headset + '</div>' +
+    '   <div class="avatar" aria-hidden="true">' + ICONS.headset + '<span class="avatar-text"></span></div>' +
     '   <div class="head-text"><h2 id="sdc-title" class="title"></h2>' +
     '    <p class="subtitle"><span class="dot" aria-hidden="true"></span><span class="subtitle-text"></span></p></div>' +
     '   <button type="button" class="end-btn" data-t="end_chat" hidden></button>' +
@@ -265,7 +266,7 @@
   function $(selector) { return root.querySelector(selector); }
   var ui = {
     widget: $(".sdc"), panel: $(".panel"), launcher: $(".launcher"), badge: $(".badge"),
-    title: $(".title"), subtitle: $(".subtitle-text"), endBtn: $(".end-btn"), minBtn: $(".min-btn"),
+    title: $(".title"), avatar: $(".avatar"), avatarText: $(".avatar-text"), subtitle: $(".subtitle-text"), endBtn: $(".end-btn"), minBtn: $(".min-btn"),
     confirm: $(".confirm"), confirmYes: $(".confirm-yes"), confirmNo: $(".confirm-no"),
     banner: $(".banner"), form: $(".form-view"), intro: $(".intro"), formError: $(".form-error"),
     startBtn: $(".start-btn"), queueSelect: $("#sdc-queue"), topicField: $(".topic-field"),
@@ -388,6 +389,11 @@
     else if (view === "chat") text = store.agent || t("subtitle_waiting");
     ui.subtitle.textContent = text;
     ui.widget.setAttribute("data-status", store.status || "");
+    var initials = view === "chat" && store.agent ? store.agent.split(/\s+/).map(function (w) {
+      return w.charAt(0);
+    }).join("").slice(0, 2).toUpperCase() : "";
+    ui.avatarText.textContent = initials;
+    ui.avatar.classList.toggle("has-initials", !!initials);
   }
 
   function announce(text) {
@@ -653,6 +659,7 @@
     time.textContent = formatTime(message.sent_at);
     if (message.sender.role === "VISITOR") setDelivery(li, "sent");
     if (!pendingLi) insertInOrder(li, message.id);
+    markLatestMine();
     state.messages[message.id] = li;
     state.lastId = Math.max(state.lastId, message.id);
     dropPending(message.client_id);
@@ -672,6 +679,14 @@
       }
     }
     ui.log.appendChild(li);
+  }
+
+  function markLatestMine() {
+    // "Delivered" under the latest own message only (like any messenger); problems under each.
+    var own = ui.log.querySelectorAll(".msg.mine");
+    Array.prototype.forEach.call(own, function (li, index) {
+      li.classList.toggle("latest", index === own.length - 1);
+    });
   }
 
   function cssEscape(value) {
@@ -704,6 +719,7 @@
     li.querySelector(".bubble").textContent = item.body;
     ui.log.appendChild(li);
     setDelivery(li, item.failed ? "failed" : "sending", item);
+    markLatestMine();
     scrollToEnd();
     return li;
   }
@@ -878,7 +894,6 @@
     ui.closedText.textContent = closedText(event);
     renderAfterChat();
     if (!already) {
-      notice(ui.closedText.textContent, "end");
       announce(ui.closedText.textContent);
       // Focus was on a control that is now gone: move it to the card, never steal it from the page.
       var focused = root.activeElement;
@@ -1272,6 +1287,8 @@
       "@keyframes sdc-in{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}",
       ".head{display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;background:var(--accent);color:var(--on-accent)}",
       ".avatar{width:40px;height:40px;border-radius:50%;background:rgba(255,255,255,.2);display:grid;place-items:center;flex:none}",
+      ".avatar-text{font-weight:700;font-size:14px;letter-spacing:.5px}",
+      ".avatar.has-initials svg,.avatar:not(.has-initials) .avatar-text{display:none}",
       ".head-text{flex:1;min-width:0}",
       ".title{margin:0;font-size:16px;font-weight:700;line-height:1.25;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
       ".subtitle{margin:2px 0 0;font-size:12.5px;opacity:.92;display:flex;align-items:center;gap:6px;white-space:nowrap;overflow:hidden}",
@@ -1334,6 +1351,7 @@
       ".theirs .bubble{background:#fff;border:1px solid var(--line);border-bottom-left-radius:5px}",
       ".system .bubble{background:#eef2f7;color:#374151;font-size:13px}",
       ".delivery{font-size:11px;color:var(--muted);margin:3px 4px 0}",
+      ".msg[data-state=sent]:not(.latest) .delivery{display:none}",
       ".msg[data-state=failed] .bubble{opacity:.7}",
       ".msg[data-state=failed] .delivery{color:var(--danger)}",
       ".msg[data-state=sending] .bubble{opacity:.75}",

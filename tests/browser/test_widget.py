@@ -1,0 +1,352 @@
+"""The end user's widget on a customer page (another origin), with a real agent on the desk.
+
+Plays the seed's procedure: request, place in the queue, agent joined, messages both ways with
+local time stamps, a reload mid-chat, closing by either side, rating and transcript request;
+and the refusals: a page on an origin that is not allowed, a forged token, an oversized message.
+Screenshots of the widget's states go to docs/screenshots/ when WIDGET_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import socketio
+from playwright.sync_api import expect
+
+from app.widget.demo_host import DemoHost
+from tests.conftest import seeded_database
+from tests.widget.support import AgentClient, start_widget_desk
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEZONE = "America/New_York"
+
+
+@pytest.fixture
+def widget_desk(tmp_path):
+    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
+    yield desk
+    desk.site.stop()
+    desk.server.stop()
+
+
+@pytest.fixture
+def shoot(tmp_path):
+    """Save a screenshot of the widget's state (into docs/ when asked to refresh them)."""
+    folder = SCREENSHOTS if os.environ.get("WIDGET_SCREENSHOTS") == "1" else tmp_path
+
+    def save(page, name: str) -> None:
+        page.wait_for_timeout(350)  # let the panel's entrance animation finish
+        page.screenshot(path=str(folder / f"widget-{name}.png"))
+
+    return save
+
+
+def open_widget(page):
+    page.get_by_role("button", name="Chat with the service desk").click()
+    return page.locator("#service-desk-chat .sdc")
+
+
+def fill_request(page, *, name="Erin End-User", email="erin@example.com", phone="",
+                 topic="Applications and accounts", question="Outlook keeps asking for my password."):
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Phone").fill(phone)
+    page.get_by_label("Topic").select_option(label=topic)
+    page.get_by_label("How can we help?").fill(question)
+    page.get_by_role("button", name="Start chat").click()
+
+
+def local_time(iso: str) -> str:
+    """The time as the widget must show it in the browser's time zone (en: 12-hour clock)."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(TIMEZONE))
+    return moment.strftime("%I:%M %p")
+
+
+def stored_chat(page) -> dict:
+    return page.evaluate("""() => {
+        const key = Object.keys(localStorage).find(k => k.startsWith('sdc-widget:'));
+        return key ? JSON.parse(localStorage.getItem(key)) : {};
+    }""")
+
+
+def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_context, shoot):
+    desk = widget_desk
+    first = desk.request_chat("Frank First", "frank@example.com", "Software", "VPN drops.")
+
+    context = new_context(timezone_id=TIMEZONE)
+    page = context.new_page()
+    page.goto(desk.site.url)
+    widget = open_widget(page)
+    expect(page.get_by_label("Your name")).to_be_focused()
+    shoot(page, "form")
+
+    # A bad e-mail address: the server's message shows next to the field; nothing is opened.
+    fill_request(page, email="erin-at-example")
+    expect(page.locator("#sdc-email-err")).to_have_text("Please enter a valid e-mail address.")
+    expect(page.get_by_label("E-mail")).to_have_attribute("aria-invalid", "true")
+    assert desk.query("select count(*) from chat")[0][0] == 1
+
+    # The request: SR number, place in the queue, and nobody online yet (said honestly).
+    page.get_by_label("E-mail").fill("erin@example.com")
+    page.get_by_role("button", name="Start chat").click()
+    expect(widget.locator(".sr-line")).to_have_text(re.compile(r"Your request SR\d+ is open\."))
+    sr_number = re.search(r"SR\d+", widget.locator(".sr-line").inner_text()).group(0)
+    chat_id = stored_chat(page)["chatId"]
+    expect(widget.locator(".position")).to_have_text("You are number 2 in line.")
+    expect(widget.locator(".agents")).to_contain_text(
+        f"Your request {sr_number} stays open and the desk will follow up by e-mail to "
+        "erin@example.com")
+    expect(widget).to_have_attribute("data-connection", "online")
+    shoot(page, "waiting")
+
+    # The agent takes the first chat: the end user moves up, live.
+    alice = AgentClient(desk.server.url, "alice")
+    try:
+        alice.accept(first["chat_id"])
+        expect(widget.locator(".position")).to_have_text("You are next in line.")
+
+        alice.accept(chat_id)
+        expect(widget.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
+        greeting = widget.locator(".msg.theirs").last
+        expect(greeting.locator(".bubble")).to_have_text(
+            "Hello, this is Alice Agent from the Software desk. How can I help you today?")
+        expect(greeting.locator(".who")).to_have_text("Alice Agent")
+        expect(widget.locator(".waiting-card")).to_be_hidden()
+
+        # End user → agent, with Enter; delivery state; the agent sees the user typing.
+        composer = page.get_by_label("Write a message…")
+        composer.fill("Hi! It started after the Windows update.")
+        alice.wait_for("typing", lambda d: d["chat_id"] == chat_id and d["typing"])
+        composer.press("Enter")
+        mine = widget.locator(".msg.mine").last
+        expect(mine).to_have_attribute("data-state", "sent")
+        expect(mine.locator(".delivery")).to_have_text("✓ Delivered")
+        sent = alice.wait_for("message", lambda d: d["body"].startswith("Hi! It started"))
+        assert sent["sender"] == {"role": "VISITOR", "name": "Erin End-User"}
+        expect(mine.locator("time")).to_have_text(local_time(sent["sent_at"]))
+
+        # Agent → end user: typing indicator, then the message with name and local time.
+        alice.call("typing", {"chat_id": chat_id, "typing": True})
+        expect(widget.locator(".typing")).to_have_text("Alice Agent is typing…")
+        reply = alice.say(chat_id, "Thanks Erin. Please sign out and in again <b>once</b>.")
+        answer = widget.locator(f'.msg[data-id="{reply["id"]}"]')
+        expect(answer.locator(".bubble")).to_have_text(
+            "Thanks Erin. Please sign out and in again <b>once</b>.")
+        expect(answer.locator("time")).to_have_text(local_time(reply["sent_at"]))
+        expect(widget.locator(".typing")).to_be_hidden()
+        assert widget.locator(".log b").count() == 0  # text, never HTML
+        shoot(page, "chatting")
+
+        # Reload mid-chat: the same conversation comes back, nothing lost, still connected.
+        before = widget.locator(".log .msg").all_inner_texts()
+        page.reload()
+        widget = page.locator("#service-desk-chat .sdc")
+        expect(widget).to_have_attribute("data-connection", "online")
+        expect(widget.locator(".log .msg")).to_have_count(len(before))
+        assert widget.locator(".log .msg .bubble").all_inner_texts() == [
+            "Outlook keeps asking for my password.",
+            "Hello, this is Alice Agent from the Software desk. How can I help you today?",
+            "Hi! It started after the Windows update.",
+            "Thanks Erin. Please sign out and in again <b>once</b>.",
+        ]
+        expect(widget.locator(".subtitle-text")).to_have_text("Alice Agent")
+        page.get_by_label("Write a message…").fill("Signed out and in: it works now!")
+        page.get_by_label("Send").click()
+        alice.wait_for("message", lambda d: d["body"] == "Signed out and in: it works now!")
+
+        # The agent ends the chat: the end user is told, rates it and asks for the transcript.
+        assert alice.call("close", {"chat_id": chat_id})["ok"]
+        expect(widget.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
+        expect(page.get_by_label("Write a message…")).to_be_hidden()
+        page.get_by_role("radio", name="4 of 5").click()
+        page.get_by_placeholder("Anything you'd like to add?").fill("Quick and friendly.")
+        shoot(page, "closed")
+        page.get_by_role("button", name="Send rating").click()
+        expect(widget.locator(".rated")).to_have_text("Thank you for your feedback!")
+        page.get_by_role("button", name="E-mail me the transcript").click()
+        expect(widget.locator(".transcript-done")).to_have_text(
+            "The transcript is on its way to erin@example.com.")
+    finally:
+        alice.close()
+
+    assert desk.query("select rating, rating_comment from service_request where number = :n",
+                      n=sr_number) == [(4, "Quick and friendly.")]
+    outbox = desk.query("select kind, to_address from mail_outbox where kind = 'transcript'")
+    assert outbox == [("transcript", "erin@example.com")]
+
+
+# --- one desk for the shorter stories below (each uses its own chat in the Network queue) --------
+
+@pytest.fixture(scope="module")
+def shared_desk(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("widget-desk")
+    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
+    yield desk
+    desk.site.stop()
+    desk.server.stop()
+
+
+def start_chat_in_widget(page, desk, name: str, question: str):
+    page.goto(desk.site.url)
+    widget = open_widget(page)
+    fill_request(page, name=name, email=f"{name.split()[0].lower()}@example.com",
+                 topic="VPN, Wi-Fi and network drives", question=question)
+    expect(widget.locator(".sr-line")).to_be_visible()
+    expect(widget).to_have_attribute("data-connection", "online")
+    return widget, stored_chat(page)["chatId"]
+
+
+def test_end_user_ends_the_chat_with_the_keyboard_and_the_agent_is_told(shared_desk, new_context):
+    desk = shared_desk
+    page = new_context().new_page()
+    page.goto(desk.site.url)
+    launcher = page.get_by_role("button", name="Chat with the service desk")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Your name")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#service-desk-chat .panel")).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+    widget, chat_id = start_chat_in_widget(page, desk, "Kim Keyboard", "Wi-Fi is slow.")
+    bob = AgentClient(desk.server.url, "bob")
+    try:
+        bob.accept(chat_id)
+        expect(widget.locator(".log")).to_contain_text("Bob Builder has joined the chat.")
+        page.get_by_role("button", name="End chat").click()
+        expect(page.get_by_role("button", name="Keep chatting")).to_be_visible()
+        page.get_by_role("button", name="End chat").last.click()
+        expect(widget.locator(".closed-text")).to_have_text("You ended the chat.")
+        closed = bob.wait_for("chat_closed", lambda d: d["chat_id"] == chat_id)
+        assert closed["closed_by"] == "VISITOR"
+    finally:
+        bob.close()
+    assert desk.query("select status, closed_by from chat where id = :id", id=chat_id) == [
+        ("CLOSED", "VISITOR")]
+    # A new chat starts from a fresh form that remembers who the end user is.
+    page.get_by_role("button", name="Start a new chat").click()
+    expect(page.get_by_label("Your name")).to_have_value("Kim Keyboard")
+    expect(page.get_by_label("How can we help?")).to_have_value("")
+
+
+def test_oversized_message_is_stopped_in_the_widget_and_refused_by_the_server(
+        shared_desk, new_context):
+    desk = shared_desk
+    page = new_context().new_page()
+    widget, chat_id = start_chat_in_widget(page, desk, "Olga Oversize", "Network drive gone.")
+    composer = page.get_by_label("Write a message…")
+    composer.fill("x" * 4001)
+    expect(widget.locator(".composer-error")).to_have_text(
+        "Your message is too long: 4001 characters, at most 4000. Please shorten it or split it.")
+    expect(page.get_by_label("Send")).to_be_disabled()
+    composer.press("Enter")
+    expect(composer).to_have_value("x" * 4001)  # kept for the user to shorten, not sent
+    composer.fill("x" * 4000)
+    expect(widget.locator(".composer-error")).to_have_text("")
+    expect(page.get_by_label("Send")).to_be_enabled()
+    assert desk.query("select count(*) from chat_message where chat_id = :id", id=chat_id) == [(1,)]
+
+    # The server refuses it anyway, for a client that skips the widget's check.
+    visitor = socketio.SimpleClient()
+    visitor.connect(desk.server.url, namespace="/chat", transports=["websocket"],
+                    auth={"visitor_token": stored_chat(page)["token"]}, wait_timeout=10)
+    try:
+        ack = visitor.call("send", {"chat_id": chat_id, "body": "y" * 4001, "client_id": "big"},
+                           timeout=10)
+    finally:
+        visitor.disconnect()
+    assert ack["ok"] is False and ack["error"] == "too_long"
+
+
+def test_messages_written_while_offline_are_sent_once_when_back(shared_desk, new_context):
+    desk = shared_desk
+    context = new_context()
+    page = context.new_page()
+    widget, chat_id = start_chat_in_widget(page, desk, "Nina Network", "VPN keeps dropping.")
+    context.set_offline(True)
+    expect(widget).not_to_have_attribute("data-connection", "online")
+    expect(widget.locator(".banner")).to_have_text(re.compile("offline|Reconnecting"))
+    page.get_by_label("Write a message…").fill("Written on the train, without network.")
+    page.keyboard.press("Enter")
+    pending = widget.locator(".msg.mine").last
+    expect(pending).to_have_attribute("data-state", "sending")
+    context.set_offline(False)
+    expect(widget).to_have_attribute("data-connection", "online")
+    expect(pending).to_have_attribute("data-state", "sent")
+    expect(widget.locator(".banner")).to_be_hidden()
+    rows = desk.query("select body from chat_message where chat_id = :id order by id", id=chat_id)
+    assert rows == [("VPN keeps dropping.",), ("Written on the train, without network.",)]
+
+
+def test_expired_or_forged_token_starts_a_fresh_form_without_access(shared_desk, new_context):
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    desk = shared_desk
+    old = desk.request_chat("Olaf Old", "olaf@example.com", "Network", "Secret question 42")
+    key = desk.query("select visitor_key from chat where id = :id", id=old["chat_id"])[0][0]
+
+    class LastWeek(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(datetime.now().timestamp()) - 7 * 86400
+
+    expired = URLSafeTimedSerializer("live-test-secret", salt="visitor-token-v1",
+                                     signer=LastWeek).dumps({"c": old["chat_id"], "k": key})
+    page = new_context().new_page()
+    page.goto(desk.site.url)
+    for token, notice in ((expired, "Your previous chat has expired. Please start a new one."),
+                          (old["visitor_token"] + "x",
+                           "Your previous chat is no longer available. Please start a new one.")):
+        page.evaluate("""([server, token, chatId]) => localStorage.setItem(
+            'sdc-widget:' + server, JSON.stringify({token, chatId, sr: 'SR1', status: 'WAITING',
+                                                    open: true, name: 'Olaf Old'}))""",
+                      [desk.server.url, token, old["chat_id"]])
+        page.reload()
+        widget = page.locator("#service-desk-chat .sdc")
+        expect(widget.locator(".form-error")).to_have_text(notice)
+        expect(widget).to_have_attribute("data-view", "form")
+        expect(page.get_by_label("Your name")).to_have_value("Olaf Old")
+        assert "Secret question 42" not in widget.inner_text()
+        assert "token" not in stored_chat(page)
+
+
+def test_page_on_an_origin_that_is_not_allowed_cannot_open_a_chat(shared_desk, new_context):
+    desk = shared_desk
+    stranger = DemoHost(desk.server.url).start()  # another port: an origin nobody allowed
+    try:
+        before = desk.query("select count(*) from chat")
+        page = new_context().new_page()
+        page.goto(stranger.url)
+        widget = open_widget(page)
+        fill_request(page, name="Mallory", email="mallory@example.com",
+                     topic="VPN, Wi-Fi and network drives", question="Let me in.")
+        expect(widget.locator(".form-error")).to_have_text(
+            "We could not reach the service desk. Please check your connection and try again.")
+        assert desk.query("select count(*) from chat") == before
+    finally:
+        stranger.stop()
+    # Nor can it use a stolen token over Socket.IO from that origin.
+    token = desk.request_chat("Vera Victim", "vera@example.com", "Network", "Hi")["visitor_token"]
+    thief = socketio.SimpleClient()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        thief.connect(desk.server.url, namespace="/chat", transports=["websocket"],
+                      headers={"Origin": stranger.url}, auth={"visitor_token": token},
+                      wait_timeout=5)
+
+
+def test_widget_fills_a_phone_screen(shared_desk, new_context, shoot):
+    page = new_context(viewport={"width": 390, "height": 780}, is_mobile=True,
+                       has_touch=True, device_scale_factor=2).new_page()
+    page.goto(shared_desk.site.url)
+    open_widget(page)
+    panel = page.locator("#service-desk-chat .panel").bounding_box()
+    assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, 390, 780)
+    expect(page.get_by_role("button", name="Chat with the service desk")).to_be_hidden()
+    shoot(page, "phone")
+    page.get_by_label("Minimize chat").click()
+    expect(page.get_by_role("button", name="Chat with the service desk")).to_be_visible()
