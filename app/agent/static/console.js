@@ -17,6 +17,7 @@ const panesEl = document.getElementById("chat-panes");
 const emptyEl = document.getElementById("chat-empty");
 const paneTemplate = document.getElementById("chat-pane-template");
 const chatSocket = chatConnection();
+const myName = document.querySelector(".welcome-bar").dataset.displayName;
 
 const waiting = new Map(); // chat_id -> chat summary
 const views = new Map(); // chat_id -> ChatView
@@ -27,14 +28,14 @@ let selected = null;
 function drawWaiting() {
   const items = [...waiting.values()].sort((a, b) => a.requested_at.localeCompare(b.requested_at) || a.chat_id - b.chat_id);
   waitingList.replaceChildren(...items.map((chat) => {
-    const accept = h("button", { type: "button", class: "btn btn-primary btn-small accept-button", onclick: () => accept(chat, accept) }, "Accept");
+    const button = h("button", { type: "button", class: "btn btn-primary btn-small accept-button", onclick: () => accept(chat, button) }, "Accept");
     return h("li", { class: "waiting-item", dataset: { chatId: chat.chat_id } },
       h("div", { class: "waiting-top" },
         h("span", { class: "queue-chip" }, chat.queue.name),
         h("span", { class: "wait-time", dataset: { since: chat.requested_at }, title: `Waiting since ${localDateTime(chat.requested_at)}` }, waitedSince(chat.requested_at))),
       h("div", { class: "waiting-name" }, chat.end_user.name),
       h("p", { class: "waiting-question" }, chat.question),
-      h("div", { class: "waiting-bottom" }, h("span", { class: "muted" }, chat.sr.number), accept));
+      h("div", { class: "waiting-bottom" }, h("span", { class: "muted" }, chat.sr.number), button));
   }));
   waitingCount.textContent = String(items.length);
   waitingEmpty.hidden = items.length > 0;
@@ -123,12 +124,12 @@ class ChatView {
 
   drawTab() {
     const closed = this.status !== "ACTIVE";
-    this.tab.replaceChildren(
+    this.tab.replaceChildren(...[
       h("span", { class: `tab-dot ${closed ? "is-closed" : ""}`, "aria-hidden": "true" }),
       h("span", { class: "tab-name" }, this.summary.end_user.name),
       h("span", { class: "tab-sr muted" }, this.summary.sr.number),
       this.srForm?.dirty ? h("span", { class: "tab-unsaved", title: "Unsaved SR changes" }, "●") : null,
-      this.unread ? h("span", { class: "unread-badge", "aria-label": `${this.unread} unread` }, String(this.unread)) : null);
+      this.unread ? h("span", { class: "unread-badge", "aria-label": `${this.unread} unread` }, String(this.unread)) : null].filter(Boolean));
     this.tab.setAttribute("aria-selected", selected === this.chatId ? "true" : "false");
   }
 
@@ -189,7 +190,7 @@ class ChatView {
     const clientId = retry ? retry.clientId : newClientId();
     let el = retry?.el;
     if (!el) {
-      el = this.element("AGENT", "You", body, null);
+      el = this.element("AGENT", myName, body, null);
       el.dataset.mine = "true";
       el.dataset.pending = "true";
       el.dataset.clientId = clientId;

@@ -1,0 +1,85 @@
+"""Pickers, My work, preferences and the console pages."""
+
+from __future__ import annotations
+
+from app.desk import chats
+from app.models import SenderRole
+from tests.agent.conftest import log_in, new_chat
+
+
+def test_ci_and_asset_pickers_search(alice):
+    cis = alice.get("/agent/api/cis?q=vpn").get_json()["items"]
+    assert [c["label"] for c in cis] == ["VPN-GW-01"]
+    assets = alice.get("/agent/api/assets?q=macbook").get_json()["items"]
+    assert [a["label"] for a in assets] == ["LT-1002 MacBook Pro 14"]
+    assert len(alice.get("/agent/api/cis").get_json()["items"]) == 4
+    assert alice.get("/agent/api/cis?q=%25").get_json()["items"] == []  # % is literal
+    assert alice.get("/agent/api/assets?q=" + "x" * 61).status_code == 400
+
+
+def test_my_work_lists_own_and_group_srs_with_status_filter(alice, desk):
+    hardware = new_chat("Hardware", "Printer jam")
+    network = new_chat("Network", "VPN down")
+    software = new_chat("Software", "Teams crash")
+    chats.accept_chat(software.chat.id, desk.alice)
+    chats.close_chat(software.chat.id, by=SenderRole.AGENT, agent=desk.alice)
+    rows = alice.get("/agent/api/my-work").get_json()["service_requests"]
+    numbers = {r["number"] for r in rows}
+    assert numbers == {hardware.sr.number, software.sr.number}
+    assert network.sr.number not in numbers
+    assert alice.get("/agent/api/my-work?status=RESOLVED").get_json()["service_requests"] == []
+    assert alice.get("/agent/api/my-work?status=nonsense").status_code == 400
+    page = alice.get("/my-work").get_data(as_text=True)
+    assert hardware.sr.number in page and network.sr.number not in page
+    assert alice.get("/my-work?status=nonsense").status_code == 400
+
+
+def test_preferences_choose_the_indicator_style(app, alice):
+    page = alice.get("/").get_data(as_text=True)
+    assert 'id="chat-queue-indicator"' in page and 'data-style="text"' in page
+    saved = alice.post("/agent/api/preferences", json={"indicator_style": "bubble",
+                                                       "notify_sound": True})
+    assert saved.status_code == 200
+    assert saved.get_json()["preferences"] == {
+        "indicator_style": "bubble", "effective_indicator_style": "bubble",
+        "notify_desktop": False, "notify_sound": True}
+    assert 'data-style="bubble"' in alice.get("/my-work").get_data(as_text=True)
+    for body, field in [({"indicator_style": "blink"}, "indicator_style"),
+                        ({"notify_sound": "yes"}, "notify_sound"),
+                        ({"theme": "dark"}, "theme")]:
+        response = alice.post("/agent/api/preferences", json=body)
+        assert response.status_code == 400 and response.get_json()["field"] == field
+    back = alice.post("/agent/api/preferences", json={"indicator_style": "default"})
+    assert back.get_json()["preferences"]["effective_indicator_style"] == "text"
+
+
+def test_installation_default_indicator_style(app, desk):
+    app.config["INDICATOR_STYLE"] = "bubble"
+    client = log_in(app, "bob")
+    assert 'data-style="bubble"' in client.get("/").get_data(as_text=True)
+
+
+def test_user_text_is_escaped_in_pages(alice, desk):
+    result = new_chat("Hardware", "<script>alert(1)</script> help", name="<b>Mallory</b>")
+    page = alice.get("/my-work").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert alice.get(f"/sr/{result.sr.number}").status_code == 200
+
+
+def test_csrf_is_required_for_console_writes(database_url, desk):
+    from app import create_app
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    with app.app_context():
+        login_page = client.get("/login").get_data(as_text=True)
+        token = login_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        assert client.post("/login", data={"username": "alice", "password": "demo",
+                                           "csrf_token": token}).status_code == 302
+        refused = client.post("/agent/api/preferences", json={"notify_sound": True})
+        assert refused.status_code == 400
+        console = client.get("/").get_data(as_text=True)
+        meta = console.split('<meta name="csrf-token" content="')[1].split('"')[0]
+        accepted = client.post("/agent/api/preferences", json={"notify_sound": True},
+                               headers={"X-CSRFToken": meta})
+        assert accepted.status_code == 200
