@@ -1,0 +1,182 @@
+"""The seed's procedure in a real browser: request, indicator, accept, chat, close, finish the SR.
+
+An end user asks for a chat over the HTTP API and talks on the real /chat wire (a sync
+python-socketio client); the agent uses the console in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.agent.live import Visitor
+from tests.browser.conftest import login
+
+TZ = "America/New_York"
+SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a folder: write the README's screenshots
+
+
+def shot(target, name: str) -> None:
+    if SHOTS:
+        target.screenshot(path=os.path.join(SHOTS, name), animations="disabled")
+
+
+def local_clock(iso: str) -> str:
+    """How Chromium (en-US) shows an ISO-UTC time in the agent's time zone: 04:05 PM."""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(TZ))
+    return moment.strftime("%I:%M %p")
+
+
+@pytest.fixture
+def agent_page(new_context, sqlite_live_server):
+    def open_console(username: str, path: str = "/"):
+        page = new_context(timezone_id=TZ).new_page()
+        login(page, sqlite_live_server.url, username)
+        page.goto(sqlite_live_server.url + path)
+        expect(page.locator("#chat-queue-indicator")).to_have_attribute(
+            "data-state", re.compile("idle|waiting"))
+        return page
+    return open_console
+
+
+def pick(panel, name: str, search: str, label: str) -> None:
+    field = panel.locator(f"input[name={name}]")
+    field.fill(search)
+    panel.locator(f"[data-picker={name}] li[role=option]", has_text=label).click()
+    expect(field).to_have_value(re.compile(re.escape(label)))
+
+
+@pytest.mark.parametrize("outcome", ["QUEUED", "INPROGRESS", "RESOLVED"])
+def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_live_server):
+    base = sqlite_live_server.url
+    page = agent_page("alice", "/my-work")
+    indicator = page.locator("#chat-queue-indicator")
+    expect(indicator).to_have_attribute("data-state", "idle")
+    expect(indicator).to_have_text("Chat Queue (0)")
+
+    # 1-2. An end user asks; the indicator counts up live and blinks as an underlined link.
+    visitor = Visitor(base, queue="Hardware", question="My laptop shows a black screen <b>now</b>")
+    try:
+        expect(indicator).to_have_attribute("data-count", "1")
+        expect(indicator).to_have_attribute("data-state", "waiting")
+        expect(indicator).to_have_text("Chat Queue (1)")
+        label = indicator.locator(".cq-label")
+        assert label.evaluate("e => getComputedStyle(e).animationName") == "cq-blink"
+        assert "underline" in label.evaluate("e => getComputedStyle(e).textDecorationLine")
+        assert indicator.locator(".cq-icon").evaluate(
+            "e => getComputedStyle(e).animationName") == "cq-blink"
+        if outcome == "QUEUED":
+            shot(page.locator(".bar-right"), "indicator-text-waiting.png")
+
+        # 3. The indicator opens the chat window; the waiting chat shows who, where, what.
+        indicator.click()
+        page.wait_for_url(re.compile(r"/#waiting$"))
+        item = page.locator(f".waiting-item[data-chat-id='{visitor.chat_id}']")
+        expect(item.locator(".queue-chip")).to_have_text("Hardware")
+        expect(item.locator(".waiting-name")).to_have_text("Jane Doe")
+        expect(item.locator(".waiting-question")).to_have_text(
+            "My laptop shows a black screen <b>now</b>")
+        expect(item.locator(".wait-time")).to_have_text(re.compile(r"^\d+ s$"))
+        item.locator(".accept-button").click()
+
+        joined = visitor.wait_for("agent_joined")
+        assert joined["agent"] == "Alice Agent"
+        expect(indicator).to_have_attribute("data-count", "0")
+        pane = page.locator(f".chat-pane[data-chat-id='{visitor.chat_id}']")
+        link = pane.locator(".sr-link")
+        expect(link).to_have_text(visitor.sr_number)
+        expect(link).to_have_attribute("href", f"/sr/{visitor.sr_number}")
+        expect(pane.locator(".end-user-name")).to_have_text("Jane Doe")
+        expect(pane.locator(".end-user-phone")).to_have_text("+1 555 0199")
+        expect(pane.locator(".end-user-email")).to_have_text("jane.doe@example.com")
+        expect(pane.locator(".msg-agent .msg-body").first).to_have_text(
+            "Hello, this is Alice Agent from the Hardware desk. How can I help you today?")
+
+        # 4. Messages both ways, with sender and local time stamps; typing; delivery state.
+        sent = visitor.send("It went black after <i>the</i> update", "v-1")
+        from_user = pane.locator(f".msg[data-id='{sent['id']}']")
+        expect(from_user.locator(".msg-body")).to_have_text(
+            "It went black after <i>the</i> update")
+        expect(from_user.locator(".msg-sender")).to_have_text("Jane Doe")
+        expect(from_user.locator("time")).to_have_text(local_clock(sent["sent_at"]))
+        visitor.typing(True)
+        expect(pane.locator(".typing-indicator")).to_have_text("Jane Doe is typing…")
+        visitor.typing(False)
+        expect(pane.locator(".typing-indicator")).to_have_text("")
+        pane.locator("textarea[name=body]").fill("Please hold the power button for ten seconds.")
+        pane.locator("textarea[name=body]").press("Enter")
+        reply = visitor.wait_for("message", lambda m: m["sender"]["role"] == "AGENT"
+                                 and m["body"].startswith("Please hold"))
+        assert reply["sender"]["name"] == "Alice Agent" and reply["sent_at"].endswith("Z")
+        mine = pane.locator(f".msg[data-id='{reply['id']}']")
+        expect(mine.locator(".msg-state")).to_have_attribute("data-state", "stored")
+        expect(mine.locator("time")).to_have_text(local_clock(reply["sent_at"]))
+        expect(mine.locator(".msg-sender")).to_have_text("Alice Agent")
+        if outcome == "QUEUED":
+            shot(page, "console-chat-window.png")
+
+        # 5. Close, with confirmation; the end user is told.
+        pane.locator(".close-button").click()
+        dialog = page.locator("#close-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator(".close-unsaved")).to_be_hidden()
+        dialog.locator("button[value=confirm]").click()
+        closed = visitor.wait_for("chat_closed")
+        assert closed["closed_by"] == "AGENT"
+        expect(pane.locator("textarea[name=body]")).to_be_disabled()
+    finally:
+        visitor.leave()
+
+    # 6. Finish the SR in the side panel, which stays after the chat.
+    panel = pane.locator(".sr-panel")
+    expect(panel.locator(".transcript-text")).to_contain_text("It went black after")
+    status = panel.locator("select[name=status]")
+    options = status.locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["", "QUEUED", "INPROGRESS", "RESOLVED", "CANCELLED"]
+    status.select_option(outcome)
+    if outcome == "QUEUED":
+        queue_to = panel.locator(".queue-to")
+        expect(queue_to).to_be_visible()
+        expect(queue_to).to_contain_text("Own group: Hardware")
+        queue_to.locator("input[value=other]").check()
+        panel.locator("select[name=other_group]").select_option(label="Network")
+    panel.locator("select[name=reported_priority]").select_option("2")
+    panel.locator("select[name=impact]").select_option("3")
+    pick(panel, "ci", "erp", "ERP-PROD")
+    pick(panel, "asset", "1002", "LT-1002")
+    panel.locator("textarea[name=solution]").fill("Reset the display driver.")
+    panel.locator(".save-button").click()
+    expect(panel.locator(".status-badge")).to_have_text(outcome)
+    expect(panel.locator(".save-state")).to_have_text("All changes saved")
+    panel.locator("input[name=worklog_summary]").fill("Called the end user back")
+    panel.locator("textarea[name=worklog_details]").fill("Screen works <again>.")
+    panel.locator(".add-log-button").click()
+    expect(panel.locator(".work-log-list")).to_contain_text("Called the end user back")
+
+    # After a reload, the SR page shows everything that was saved.
+    sr_page = page.context.new_page()
+    sr_page.goto(f"{base}/sr/{visitor.sr_number}")
+    form = sr_page.locator("#sr-form-root")
+    expect(form.locator(".status-badge")).to_have_text(outcome)
+    expect(form.locator("select[name=reported_priority]")).to_have_value("2")
+    expect(form.locator("select[name=impact]")).to_have_value("3")
+    expect(form.locator("input[name=ci]")).to_have_value("ERP-PROD")
+    expect(form.locator("input[name=asset]")).to_have_value(re.compile("^LT-1002"))
+    expect(form.locator("textarea[name=solution]")).to_have_value("Reset the display driver.")
+    expect(form.locator(".work-log-list")).to_contain_text("Screen works <again>.")
+    expect(form.locator(".history-list li").first).to_contain_text(
+        f"QUEUED → {outcome}")
+    expect(form.locator(".transcript-text")).to_contain_text("Please hold the power button")
+    owner_group = "Network" if outcome == "QUEUED" else "Hardware"
+    expect(form.locator(".history-list li").first).to_contain_text(owner_group)
+    if outcome == "QUEUED":
+        expect(form.locator(".sr-owner")).to_have_text("—")
+    else:
+        expect(form.locator(".sr-owner")).to_have_text("Alice Agent")
+    if outcome == "INPROGRESS":
+        shot(sr_page, "sr-form-page.png")
