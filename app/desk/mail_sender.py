@@ -374,7 +374,12 @@ class SmtpTransport:
                 smtp.close()
                 raise
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"{self.where}: {_describe(exc)}", stop_pass=True) from exc
+            hint = ""
+            if isinstance(exc, smtplib.SMTPNotSupportedError) and not (
+                    self.starttls or self.use_ssl):
+                hint = " (servers often offer it only after STARTTLS: set SMTP_STARTTLS=true)"
+            raise DeliveryError(f"{self.where}: {_describe(exc)}{hint}",
+                                stop_pass=True) from exc
         self._smtp = smtp
         return smtp
 
