@@ -20,6 +20,14 @@ class DeskSecureForm(SecureForm):
             return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
 
 
+CSRF_MESSAGE = ("This form's security token is missing or expired (CSRF check), so nothing "
+                "was saved. Reload the page and try again.")
+
+
+def csrf_failed(form) -> bool:  # noqa: ANN001
+    return bool(getattr(getattr(form, "csrf_token", None), "errors", None))
+
+
 def is_manager() -> bool:
     return bool(current_user.is_authenticated and getattr(current_user, "is_manager", False))
 
@@ -48,6 +56,7 @@ class DeskModelView(ManagerOnly, ModelView):
     filter_converter = DeskFilterConverter()
     page_size = 20
     can_set_page_size = True
+    named_filter_urls = True
     can_view_details = True
     details_modal = False
     edit_modal = False
@@ -58,6 +67,12 @@ class DeskModelView(ManagerOnly, ModelView):
         from app.extensions import db
 
         super().__init__(model, db, *args, **kwargs)
+
+    def validate_form(self, form) -> bool:  # noqa: ANN001
+        valid = super().validate_form(form)
+        if not valid and csrf_failed(form):
+            flash(CSRF_MESSAGE, "error")
+        return valid
 
     def handle_view_exception(self, exc: Exception) -> bool:
         """A refused change is the desk's word to the manager: show its message, nothing else."""

@@ -20,7 +20,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.admin.formatting import local_time, status_badge
-from app.admin.security import DeskModelView, DeskSecureForm
+from app.admin.security import CSRF_MESSAGE, DeskModelView, DeskSecureForm, csrf_failed
 from app.desk import events, requests
 from app.desk.errors import DeskError
 from app.extensions import db
@@ -262,6 +262,9 @@ class ServiceRequestView(DeskModelView):
         form = WorkLogForm(request.form)
         back = self.get_url(".edit_view", id=sr_id, url=request.args.get("url")) + "#work-log"
         if not form.validate():
+            if csrf_failed(form):
+                flash(f"Work log not added. {CSRF_MESSAGE}", "error")
+                return redirect(back)
             for field, errors in form.errors.items():
                 label = form[field].label.text if field in form else "Form"
                 flash(f"Work log not added. {label}: {' '.join(errors)}", "error")
@@ -309,9 +312,12 @@ class ServiceRequestView(DeskModelView):
             flash("Select at least one service request first.", "warning")
             return redirect(self.get_url(".index_view"))
         form.ids.data = ",".join(str(sr.id) for sr in srs)
-        if request.method == "POST" and form.validate():
-            self._apply_bulk(op, [sr.id for sr in srs], form.target.data, form.memo.data)
-            return redirect(self.get_url(".index_view"))
+        if request.method == "POST":
+            if form.validate():
+                self._apply_bulk(op, [sr.id for sr in srs], form.target.data, form.memo.data)
+                return redirect(self.get_url(".index_view"))
+            if csrf_failed(form):
+                flash(CSRF_MESSAGE, "error")
         return self.render("admin/desk/sr_bulk.html", form=form, srs=srs, op=op,
                            status_badge=status_badge)
 
