@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from app.desk import people
 from app.extensions import db
-from app.models import AgentPresence, User, group_members, utcnow
+from app.models import AgentPresence, Chat, ChatStatus, User, group_members, utcnow
 
 
 def agent_connected(sid: str, user: User, node: str) -> list[int]:
@@ -82,3 +82,30 @@ def online_agents(queue_id: int) -> list[User]:
 def _queue_ids_of_user(user_id: int) -> list[int]:
     user = db.session.get(User, user_id)
     return people.agent_queue_ids(user) if user is not None else []
+
+
+# --- end users ---------------------------------------------------------------------------
+
+def visitors_still_here(chat_ids: list[int]) -> int:
+    """End users with a live socket on this process are not gone, whatever another process
+    noted when one of their other tabs closed. Returns how many chats were corrected."""
+    if not chat_ids:
+        return 0
+    count = db.session.execute(
+        update(Chat).where(Chat.id.in_(chat_ids), Chat.visitor_left_at.is_not(None))
+        .values(visitor_left_at=None).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return count
+
+
+def visitors_gone_at_start() -> int:
+    """A lone server process just started: nobody is connected, so every waiting end user
+    counts as gone from now on (and is abandoned after the grace period unless he comes
+    back). Only for a single process: with siblings, they may hold the sockets."""
+    count = db.session.execute(
+        update(Chat).where(Chat.status == ChatStatus.WAITING, Chat.visitor_left_at.is_(None))
+        .values(visitor_left_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return count

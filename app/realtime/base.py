@@ -64,9 +64,12 @@ class DeskNamespace(Namespace):
     # --- dispatch ------------------------------------------------------------------------
 
     def trigger_event(self, event, *args):
-        if event in ("connect", "disconnect"):
-            return super().trigger_event(event, *args)
         sid, *data = args
+        if event in ("connect", "disconnect") and not self.server.manager.is_connected(
+                sid, self.namespace):
+            # The server's own life-cycle call (a connected socket's "connect" event is just
+            # an unknown client event).
+            return super().trigger_event(event, *args)
         return self.socketio._handle_event(partial(self._dispatch, event), event,
                                            self.namespace, sid, *data)
 

@@ -48,6 +48,9 @@ class ChatNamespace(DeskNamespace):
     def __init__(self) -> None:
         super().__init__(CHAT_NS)
 
+    def visitor_chat_ids(self) -> list[int]:
+        return sorted({c.chat_id for c in self.local_clients(role=VISITOR)})
+
     # --- connection ----------------------------------------------------------------------
 
     def on_connect(self, auth=None):

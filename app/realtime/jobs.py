@@ -32,8 +32,12 @@ def heartbeat_interval(config) -> float:
 
 def run_once(app: Flask, namespaces) -> None:
     """One pass of every job, each in its own transaction; a failing job never stops the rest."""
+    def local_visitors_are_here() -> None:
+        presence.visitors_still_here(namespaces.chat.visitor_chat_ids())
+
     with app.app_context():
-        for job in (chats.abandon_expired, chats.close_idle_chats, namespaces.queue.retry_failed):
+        for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
+                    namespaces.queue.retry_failed):
             try:
                 job()
             except Exception:  # noqa: BLE001 - the loop must survive a database outage
@@ -69,6 +73,14 @@ def _loop(interval: float, step, *args) -> None:
 
 
 def start(app: Flask, namespaces) -> None:
+    if not app.config.get("SOCKETIO_MESSAGE_QUEUE"):
+        with app.app_context():
+            try:
+                presence.visitors_gone_at_start()
+            except Exception:  # noqa: BLE001 - e.g. tables not created yet
+                log.exception("could not mark waiting end users as gone")
+            finally:
+                db.session.remove()
     socketio.start_background_task(_loop, sweep_interval(app.config), run_once, app, namespaces)
     socketio.start_background_task(_loop, heartbeat_interval(app.config), beat_once, app,
                                    namespaces)

@@ -4,8 +4,35 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import BACKENDS, seeded_database
 from tests.realtime.node_visitor import NodeVisitor
 from tests.realtime.peers import Peer, agent, visitor
+from tests.support.server import LiveServer
+
+# Generous enough for the bad-input tests, small enough that a flood trips it for sure.
+EVENT_LIMITS = {"SOCKET_EVENT_BURST": "30", "SOCKET_EVENTS_PER_SECOND": "3"}
+
+
+def _module_server(request, tmp_path_factory, env: dict) -> LiveServer:
+    tmp = tmp_path_factory.mktemp("live")
+    url = seeded_database(request.param, tmp)
+    server = LiveServer(url, env=env, log_path=tmp / "server.log")
+    server.start()
+    request.addfinalizer(server.stop)
+    return server
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, tmp_path_factory):
+    """One live server per backend for a whole module (tests use their own chats)."""
+    return _module_server(request, tmp_path_factory, dict(EVENT_LIMITS))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def quick_timers_server(request, tmp_path_factory):
+    """A live server whose abandon grace and idle time-out are a few seconds."""
+    return _module_server(request, tmp_path_factory, {
+        **EVENT_LIMITS, "CHAT_ABANDON_GRACE": "3", "CHAT_IDLE_TIMEOUT": "4"})
 
 
 @pytest.fixture
@@ -25,6 +52,10 @@ def peers():
         def node_visitor(self, server, auth) -> NodeVisitor:
             made.append(NodeVisitor(server.url, auth))
             return made[-1]
+
+        def track(self, peer):
+            made.append(peer)
+            return peer
 
     yield Factory()
     for peer in made:

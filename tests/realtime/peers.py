@@ -40,7 +40,7 @@ class Peer:
     """A python-socketio client over WebSocket that records every event it receives."""
 
     def __init__(self, base_url: str, namespaces: list[str], *, headers: dict | None = None,
-                 auth: dict | None = None, reconnection: bool = True) -> None:
+                 auth=None, reconnection: bool = True) -> None:
         self.base_url = base_url
         self.namespaces = namespaces
         self.headers = headers or {}
