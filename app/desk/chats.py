@@ -290,6 +290,9 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
                           user_id=sender.user_id, body=text, client_id=client_id, sent_at=now)
     db.session.add(message)
     try:
+        db.session.flush()
+        # Serialised before the commit expires it: reading it after would cost a SELECT.
+        payload = serialize_message(message)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -297,7 +300,6 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
         if existing is None:
             raise
         return serialize_message(existing), False
-    payload = serialize_message(message)
     events.publish(events.MessagePosted(chat_key, payload))
     return payload, True
 
