@@ -1,0 +1,39 @@
+"""The benchmark's harness in a tiny mode: real sockets to a live server, nothing lost.
+
+Behaviour only (every message sent is acknowledged and reaches the agent exactly once); no
+timing is asserted. The speed numbers live in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bench import load, servers
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_app_delivers_every_visitor_message_to_the_agent(live_server):
+    run = asyncio.run(load.drive_app(
+        [live_server.url], chats=3, messages=4, agents=[("alice", "demo"), ("bob", "demo")],
+        queue="Software", timeout=15))
+
+    assert run.refused == {}
+    assert run.sent == run.acked == 12
+    assert run.delivered == 12
+    assert run.lost == 0
+    assert run.duplicates == 0
+    assert len(run.latencies_ms) == 12
+
+
+def test_floor_relay_delivers_every_message(tmp_path):
+    floor = servers.floor_process(tmp_path).start()
+    try:
+        run = asyncio.run(load.drive_floor([floor.url], chats=3, messages=4, agents=2,
+                                           timeout=15))
+    finally:
+        floor.stop()
+
+    assert (run.sent, run.acked, run.delivered, run.lost, run.duplicates) == (12, 12, 12, 0, 0)
