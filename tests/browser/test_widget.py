@@ -154,7 +154,8 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
             "Hi! It started after the Windows update.",
             "Thanks Erin. Please sign out and in again <b>once</b>.",
         ]
-        expect(widget.locator(".subtitle-text")).to_have_text("Alice Agent")
+        expect(widget.locator(".title")).to_have_text("Alice Agent")
+        expect(widget.locator(".subtitle-text")).to_have_text("Software desk · online")
         page.get_by_label("Write a message…").fill("Signed out and in: it works now!")
         page.get_by_label("Send").click()
         alice.wait_for("message", lambda d: d["body"] == "Signed out and in: it works now!")
@@ -201,6 +202,16 @@ def start_chat_in_widget(page, desk, name: str, question: str):
     return widget, stored_chat(page)["chatId"]
 
 
+def set_tab_hidden(page, hidden: bool) -> None:
+    """What the browser does when the user switches tabs (headless tabs never hide)."""
+    page.evaluate("""(hidden) => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+        Object.defineProperty(document, 'visibilityState', {configurable: true,
+            get: () => hidden ? 'hidden' : 'visible'});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", hidden)
+
+
 def test_end_user_ends_the_chat_with_the_keyboard_and_the_agent_is_told(shared_desk, new_context):
     desk = shared_desk
     page = new_context().new_page()
@@ -219,6 +230,15 @@ def test_end_user_ends_the_chat_with_the_keyboard_and_the_agent_is_told(shared_d
     try:
         bob.accept(chat_id)
         expect(widget.locator(".log")).to_contain_text("Bob Builder has joined the chat.")
+
+        # The end user looks at another tab: a new message rings and badges the page title.
+        set_tab_hidden(page, True)
+        bob.say(chat_id, "Which building are you in?")
+        expect(page).to_have_title("(1) Northwind Traders · IT help")
+        expect(widget).to_have_attribute("data-chimes", "1")
+        set_tab_hidden(page, False)
+        expect(page).to_have_title("Northwind Traders · IT help")
+
         page.get_by_role("button", name="End chat").click()
         expect(page.get_by_role("button", name="Keep chatting")).to_be_visible()
         page.get_by_role("button", name="End chat").last.click()
@@ -350,3 +370,18 @@ def test_widget_fills_a_phone_screen(shared_desk, new_context, shoot):
     shoot(page, "phone")
     page.get_by_label("Minimize chat").click()
     expect(page.get_by_role("button", name="Chat with the service desk")).to_be_visible()
+
+
+def test_settings_from_data_attributes_language_colour_and_single_queue(shared_desk, new_context):
+    page = new_context().new_page()
+    page.goto(shared_desk.site.url + "/?queue=Network&lang=de&color=%230f766e"
+              "&greeting=Willkommen%20beim%20IT-Service")
+    page.get_by_role("button", name="Chat mit dem Service Desk").click()
+    widget = page.locator("#service-desk-chat .sdc")
+    expect(widget.locator(".intro")).to_have_text("Willkommen beim IT-Service")
+    expect(page.get_by_role("button", name="Chat starten")).to_be_visible()
+    expect(widget.locator(".topic-field")).to_be_hidden()  # one queue: nothing to choose
+    expect(widget.locator(".head")).to_have_css("background-color", "rgb(15, 118, 110)")
+    page.get_by_role("button", name="Chat starten").click()
+    expect(widget.locator("#sdc-name-err")).to_have_text("Bitte füllen Sie dieses Feld aus.")
+    expect(page.get_by_label("Ihr Name")).to_be_focused()

@@ -29,7 +29,7 @@
     en: {
       title: "Service Desk", launcher: "Chat with the service desk", minimize: "Minimize chat",
       subtitle_form: "We usually answer within minutes", subtitle_waiting: "Waiting for an agent",
-      subtitle_closed: "Chat ended",
+      subtitle_closed: "Chat ended", subtitle_agent: "{queue} desk · online",
       intro: "Hi there! Tell us what you need and an agent will be with you shortly.",
       name: "Your name", email: "E-mail", phone: "Phone", optional: "optional", topic: "Topic",
       question: "How can we help?", question_ph: "Describe your question or problem",
@@ -73,7 +73,7 @@
     de: {
       title: "Service Desk", launcher: "Chat mit dem Service Desk", minimize: "Chat minimieren",
       subtitle_form: "Wir antworten meist innerhalb von Minuten", subtitle_waiting: "Warten auf einen Mitarbeiter",
-      subtitle_closed: "Chat beendet",
+      subtitle_closed: "Chat beendet", subtitle_agent: "Team {queue} · online",
       intro: "Hallo! Sagen Sie uns, worum es geht, und gleich meldet sich jemand bei Ihnen.",
       name: "Ihr Name", email: "E-Mail", phone: "Telefon", optional: "optional", topic: "Thema",
       question: "Wie können wir helfen?", question_ph: "Beschreiben Sie Ihre Frage oder Ihr Problem",
@@ -189,7 +189,7 @@
 
   // Static markup only: no value below ever contains user or host-page text.
   root.innerHTML =
-    '<style>' + CSS() + '</style>' +
+    '<style>' + widgetStyles() + '</style>' +
     '<div class="sdc" part="widget">' +
     ' <section class="panel" role="dialog" aria-modal="false" aria-labelledby="sdc-title" hidden>' +
     '  <header class="head">' +
@@ -385,8 +385,11 @@
   function renderHeader() {
     var view = ui.widget.getAttribute("data-view");
     var text = t("subtitle_form");
+    var live = view === "chat" && store.status === "ACTIVE" && store.agent;
     if (view === "closed") text = t("subtitle_closed");
-    else if (view === "chat") text = store.agent || t("subtitle_waiting");
+    else if (live) text = t("subtitle_agent", { queue: store.queue || t("title") });
+    else if (view === "chat") text = t("subtitle_waiting");
+    ui.title.textContent = live ? store.agent : (data.title || t("title"));
     ui.subtitle.textContent = text;
     ui.widget.setAttribute("data-status", store.status || "");
     var initials = view === "chat" && store.agent ? store.agent.split(/\s+/).map(function (w) {
@@ -1255,7 +1258,7 @@
   else document.addEventListener("DOMContentLoaded", boot);
 
   // ---------------------------------------------------------------- styles
-  function CSS() {
+  function widgetStyles() {
     return [
       ":host{all:initial}",
       ".sdc{--accent:#2f6fed;--on-accent:#fff;--text:#1f2933;--muted:#6b7280;--line:#e5e9f0;",
