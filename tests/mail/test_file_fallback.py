@@ -18,7 +18,7 @@ def test_without_smtp_the_message_is_written_as_a_readable_eml_file(desk, app, t
     chat = chat_from(desk)
     sr = resolve(desk, chat.service_request, "Replaced the power adapter.")
 
-    with caplog.at_level(logging.INFO, logger="app.desk.mail_sender"):
+    with caplog.at_level(logging.INFO, logger="app.desk"):
         assert mail_sender.send_due().sent == 1
     [path] = (tmp_path / "instance" / "mail").glob("*.eml")
     assert str(path) in caplog.text  # the log says where to look
