@@ -1,7 +1,7 @@
 """The end user's widget on a customer page (another origin), with a real agent on the desk.
 
-Plays the seed's procedure: request, place in the queue, agent joined, messages both ways with
-local time stamps, a reload mid-chat, closing by either side, rating and transcript request;
+Plays the seed's procedure with the agent in the real console (a second browser context):
+request, place in the queue, agent joined, messages both ways with local time stamps, a reload mid-chat, closing by either side, rating and transcript request;
 and the refusals: a page on an origin that is not allowed, a forged token, an oversized message.
 Screenshots of the widget's states go to docs/screenshots/ when WIDGET_SCREENSHOTS=1.
 """
@@ -19,6 +19,7 @@ import socketio
 from playwright.sync_api import expect
 
 from app.widget.demo_host import DemoHost
+from tests.browser.conftest import login
 from tests.conftest import seeded_database
 from tests.widget.support import AgentClient, start_widget_desk
 
@@ -78,8 +79,7 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     desk = widget_desk
     first = desk.request_chat("Frank First", "frank@example.com", "Software", "VPN drops.")
 
-    context = new_context(timezone_id=TIMEZONE)
-    page = context.new_page()
+    page = new_context(timezone_id=TIMEZONE).new_page()
     page.goto(desk.site.url)
     widget = open_widget(page)
     expect(page.get_by_label("Your name")).to_be_focused()
@@ -89,7 +89,7 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     fill_request(page, email="erin-at-example")
     expect(page.locator("#sdc-email-err")).to_have_text("Please enter a valid e-mail address.")
     expect(page.get_by_label("E-mail")).to_have_attribute("aria-invalid", "true")
-    assert desk.query("select count(*) from chat")[0][0] == 1
+    assert desk.query("select count(*) from chat") == [(1,)]
 
     # The request: SR number, place in the queue, and nobody online yet (said honestly).
     page.get_by_label("E-mail").fill("erin@example.com")
@@ -104,76 +104,89 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     expect(widget).to_have_attribute("data-connection", "online")
     shoot(page, "waiting")
 
-    # The agent takes the first chat: the end user moves up, live.
-    alice = AgentClient(desk.server.url, "alice")
-    try:
-        alice.accept(first["chat_id"])
-        expect(widget.locator(".position")).to_have_text("You are next in line.")
+    # The agent, in the console, takes the first chat: the end user moves up, live.
+    console = new_context(timezone_id=TIMEZONE).new_page()
+    login(console, desk.server.url, "alice")
+    console.goto(desk.server.url + "/")
+    console.locator(f".waiting-item[data-chat-id='{first['chat_id']}'] .accept-button").click()
+    expect(widget.locator(".position")).to_have_text("You are next in line.")
 
-        alice.accept(chat_id)
-        expect(widget.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
-        greeting = widget.locator(".msg.theirs").last
-        expect(greeting.locator(".bubble")).to_have_text(
-            "Hello, this is Alice Agent from the Software desk. How can I help you today?")
-        expect(greeting.locator(".who")).to_have_text("Alice Agent")
-        expect(widget.locator(".waiting-card")).to_be_hidden()
+    console.locator(f".waiting-item[data-chat-id='{chat_id}'] .accept-button").click()
+    expect(widget.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
+    greeting = widget.locator(".msg.theirs").last
+    expect(greeting.locator(".bubble")).to_have_text(
+        "Hello, this is Alice Agent from the Software desk. How can I help you today?")
+    expect(greeting.locator(".who")).to_have_text("Alice Agent")
+    expect(widget.locator(".waiting-card")).to_be_hidden()
+    console.locator(f".chat-tab[data-chat-id='{chat_id}']").click()
+    pane = console.locator(f".chat-pane[data-chat-id='{chat_id}']")
+    expect(pane.locator(".end-user-name")).to_have_text("Erin End-User")
 
-        # End user → agent, with Enter; delivery state; the agent sees the user typing.
-        composer = page.get_by_label("Write a message…")
-        composer.fill("Hi! It started after the Windows update.")
-        alice.wait_for("typing", lambda d: d["chat_id"] == chat_id and d["typing"])
-        composer.press("Enter")
-        mine = widget.locator(".msg.mine").last
-        expect(mine).to_have_attribute("data-state", "sent")
-        expect(mine.locator(".delivery")).to_have_text("✓ Delivered")
-        sent = alice.wait_for("message", lambda d: d["body"].startswith("Hi! It started"))
-        assert sent["sender"] == {"role": "VISITOR", "name": "Erin End-User"}
-        expect(mine.locator("time")).to_have_text(local_time(sent["sent_at"]))
+    # End user → agent, with Enter: the agent sees the typing, then the message; delivery state.
+    composer = page.get_by_label("Write a message…")
+    composer.fill("Hi! It started after the Windows update.")
+    expect(pane.locator(".typing-indicator")).to_have_text("Erin End-User is typing…")
+    composer.press("Enter")
+    mine = widget.locator(".msg.mine").last
+    expect(mine).to_have_attribute("data-state", "sent")
+    expect(mine.locator(".delivery")).to_have_text("✓ Delivered")
+    message_id = mine.get_attribute("data-id")
+    received = pane.locator(f".msg[data-id='{message_id}']")
+    expect(received.locator(".msg-body")).to_have_text("Hi! It started after the Windows update.")
+    expect(received.locator(".msg-sender")).to_have_text("Erin End-User")
+    sent_at = mine.locator("time").get_attribute("datetime")
+    expect(mine.locator("time")).to_have_text(local_time(sent_at))
+    expect(received.locator("time")).to_have_text(local_time(sent_at))
 
-        # Agent → end user: typing indicator, then the message with name and local time.
-        alice.call("typing", {"chat_id": chat_id, "typing": True})
-        expect(widget.locator(".typing")).to_have_text("Alice Agent is typing…")
-        reply = alice.say(chat_id, "Thanks Erin. Please sign out and in again <b>once</b>.")
-        answer = widget.locator(f'.msg[data-id="{reply["id"]}"]')
-        expect(answer.locator(".bubble")).to_have_text(
-            "Thanks Erin. Please sign out and in again <b>once</b>.")
-        expect(answer.locator("time")).to_have_text(local_time(reply["sent_at"]))
-        expect(widget.locator(".typing")).to_be_hidden()
-        assert widget.locator(".log b").count() == 0  # text, never HTML
-        shoot(page, "chatting")
+    # Agent → end user: typing indicator, then the message with name and local time.
+    reply_box = pane.locator("textarea[name=body]")
+    reply_box.fill("Thanks Erin. Please sign out and in again <b>once</b>.")
+    expect(widget.locator(".typing")).to_be_visible()
+    expect(widget.locator(".typing")).to_have_text("Alice Agent is typing…")
+    reply_box.press("Enter")
+    answer = widget.locator(".msg.theirs").last
+    expect(answer.locator(".bubble")).to_have_text(
+        "Thanks Erin. Please sign out and in again <b>once</b>.")
+    expect(answer.locator(".who")).to_have_text("Alice Agent")
+    expect(widget.locator(".typing")).to_be_hidden()
+    answer_at = answer.locator("time").get_attribute("datetime")
+    expect(answer.locator("time")).to_have_text(local_time(answer_at))
+    assert widget.locator(".log b").count() == 0  # text, never HTML
+    shoot(page, "chatting")
 
-        # Reload mid-chat: the same conversation comes back, nothing lost, still connected.
-        before = widget.locator(".log .msg").all_inner_texts()
-        page.reload()
-        widget = page.locator("#service-desk-chat .sdc")
-        expect(widget).to_have_attribute("data-connection", "online")
-        expect(widget.locator(".log .msg")).to_have_count(len(before))
-        assert widget.locator(".log .msg .bubble").all_inner_texts() == [
-            "Outlook keeps asking for my password.",
-            "Hello, this is Alice Agent from the Software desk. How can I help you today?",
-            "Hi! It started after the Windows update.",
-            "Thanks Erin. Please sign out and in again <b>once</b>.",
-        ]
-        expect(widget.locator(".title")).to_have_text("Alice Agent")
-        expect(widget.locator(".subtitle-text")).to_have_text("Software desk · online")
-        page.get_by_label("Write a message…").fill("Signed out and in: it works now!")
-        page.get_by_label("Send").click()
-        alice.wait_for("message", lambda d: d["body"] == "Signed out and in: it works now!")
+    # Reload mid-chat: the same conversation comes back, nothing lost, still connected.
+    page.reload()
+    widget = page.locator("#service-desk-chat .sdc")
+    expect(widget).to_have_attribute("data-connection", "online")
+    expect(widget.locator(".log .msg .bubble")).to_have_text([
+        "Outlook keeps asking for my password.",
+        "Hello, this is Alice Agent from the Software desk. How can I help you today?",
+        "Hi! It started after the Windows update.",
+        "Thanks Erin. Please sign out and in again <b>once</b>.",
+    ])
+    expect(widget.locator(".title")).to_have_text("Alice Agent")
+    expect(widget.locator(".subtitle-text")).to_have_text("Software desk · online")
+    page.get_by_label("Write a message…").fill("Signed out and in: it works now!")
+    page.get_by_label("Send").click()
+    expect(pane.locator(".msg-body").last).to_have_text("Signed out and in: it works now!")
 
-        # The agent ends the chat: the end user is told, rates it and asks for the transcript.
-        assert alice.call("close", {"chat_id": chat_id})["ok"]
-        expect(widget.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
-        expect(page.get_by_label("Write a message…")).to_be_hidden()
-        page.get_by_role("radio", name="4 of 5").click()
-        page.get_by_placeholder("Anything you'd like to add?").fill("Quick and friendly.")
-        shoot(page, "closed")
-        page.get_by_role("button", name="Send rating").click()
-        expect(widget.locator(".rated")).to_have_text("Thank you for your feedback!")
-        page.get_by_role("button", name="E-mail me the transcript").click()
-        expect(widget.locator(".transcript-done")).to_have_text(
-            "The transcript is on its way to erin@example.com.")
-    finally:
-        alice.close()
+    # The agent ends the chat: the end user is told, rates it and asks for the transcript.
+    pane.locator(".close-button").click()
+    console.locator("#close-dialog button[value=confirm]").click()
+    expect(widget.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
+    expect(page.get_by_label("Write a message…")).to_be_hidden()
+    page.get_by_role("radio", name="4 of 5").click()
+    page.get_by_placeholder("Anything you'd like to add?").fill("Quick and friendly.")
+    shoot(page, "closed")
+    page.get_by_role("button", name="Send rating").click()
+    expect(widget.locator(".rated")).to_be_visible()
+    expect(widget.locator(".rated")).to_have_text("Thank you for your feedback!")
+    expect(widget.locator(".rate-form")).to_be_hidden()
+    page.get_by_role("button", name="E-mail me the transcript").click()
+    expect(widget.locator(".transcript-done")).to_be_visible()
+    expect(widget.locator(".transcript-done")).to_have_text(
+        "The transcript is on its way to erin@example.com.")
+    expect(page.get_by_role("button", name="E-mail me the transcript")).to_be_hidden()
 
     assert desk.query("select rating, rating_comment from service_request where number = :n",
                       n=sr_number) == [(4, "Quick and friendly.")]
