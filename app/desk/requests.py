@@ -137,6 +137,9 @@ def update_service_request(sr_id: object, *, actor: User | None, expected_versio
     cleaned = _clean_changes(changes)
     new_status = _clean_status(status) if status not in (None, "") else None
     memo_text = clean_text(memo, "memo", max_length=2000, required=False)
+    if (new_status is None and sr.status == SRStatus.QUEUED
+            and cleaned.get("owner_group_id", sr.owner_group_id) != sr.owner_group_id):
+        new_status = SRStatus.QUEUED  # a queued SR moved to another group is re-queued there
 
     with db.session.no_autoflush:
         changed_fields = []

@@ -209,3 +209,13 @@ def test_unknown_status_is_refused(desk, finished_chat):
     with pytest.raises(ValidationError) as err:
         requests.change_status(finished_chat.id, "DONE", actor=desk.alice)
     assert err.value.field == "status"
+
+
+def test_moving_a_queued_sr_to_another_group_requeues_it_there(desk, finished_chat):
+    sr = finished_chat
+    change = requests.update_service_request(sr.id, actor=desk.alice, expected_version=sr.version,
+                                             changes={"owner_group_id": desk.hardware.id})
+    assert change.status_changed
+    sr = db.session.get(ServiceRequest, sr.id)
+    assert sr.owner is None and sr.owner_group.name == "Hardware"
+    assert sr.history[-1].owner_group.name == "Hardware"
