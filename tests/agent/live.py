@@ -86,3 +86,11 @@ def set_indicator_style(base_url: str, username: str, style: str) -> None:
     saved = session.post(f"{base_url}/agent/api/preferences", json={"indicator_style": style},
                          headers={"X-CSRFToken": csrf}, timeout=WAIT)
     assert saved.status_code == 200, saved.text
+
+
+def screenshot_around(locator, path: str, pad: int = 12) -> None:
+    """A screenshot of an element with some room around it (badges overflow their box)."""
+    box = locator.bounding_box()
+    locator.page.screenshot(path=path, animations="disabled", clip={
+        "x": max(0, box["x"] - pad), "y": max(0, box["y"] - pad),
+        "width": box["width"] + 2 * pad, "height": box["height"] + 2 * pad})

@@ -14,15 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.agent.live import Visitor
+from tests.agent.live import Visitor, screenshot_around
 from tests.browser.conftest import login
 
 TZ = "America/New_York"
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a folder: write the README's screenshots
 
 
-def shot(target, name: str) -> None:
-    if SHOTS:
+def shot(target, name: str, around: bool = False) -> None:
+    if SHOTS and around:
+        screenshot_around(target, os.path.join(SHOTS, name))
+    elif SHOTS:
         target.screenshot(path=os.path.join(SHOTS, name), animations="disabled")
 
 
@@ -71,7 +73,7 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
         assert indicator.locator(".cq-icon").evaluate(
             "e => getComputedStyle(e).animationName") == "cq-blink"
         if outcome == "QUEUED":
-            shot(page.locator(".bar-right"), "indicator-text-waiting.png")
+            shot(page.locator(".bar-right"), "indicator-text-waiting.png", around=True)
 
         # 3. The indicator opens the chat window; the waiting chat shows who, where, what.
         indicator.click()

@@ -50,10 +50,14 @@ function refreshWaiting() {
   });
 }
 
+const accepting = new Set(); // chat ids whose accept is on its way: its answer explains the outcome
+
 function accept(chat, button) {
+  accepting.add(chat.chat_id);
   button.disabled = true;
   button.textContent = "Accepting…";
   queueSocket.timeout(ACK_TIMEOUT).emit("accept", { chat_id: chat.chat_id }, (err, ack) => {
+    accepting.delete(chat.chat_id);
     if (err) { button.disabled = false; button.textContent = "Accept"; toast("No answer from the server; try again.", "error"); return; }
     waiting.delete(chat.chat_id);
     drawWaiting();
@@ -67,7 +71,7 @@ function accept(chat, button) {
 queueSocket.on("connect", refreshWaiting);
 queueSocket.on("chat_waiting", (chat) => { waiting.set(chat.chat_id, chat); drawWaiting(); });
 queueSocket.on("chat_taken", ({ chat_id: id, agent }) => {
-  if (waiting.delete(id)) { drawWaiting(); if (!views.has(id)) toast(`${agent || "Another agent"} took a waiting chat.`); }
+  if (waiting.delete(id)) { drawWaiting(); if (!views.has(id) && !accepting.has(id)) toast(`${agent || "Another agent"} took a waiting chat.`); }
 });
 queueSocket.on("chat_left", ({ chat_id: id }) => { if (waiting.delete(id)) drawWaiting(); });
 queueSocket.on("queue_state", (state) => { if (!state.error && state.total !== waiting.size) refreshWaiting(); });

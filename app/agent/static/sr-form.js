@@ -66,9 +66,10 @@ export class SrForm {
       return;
     }
     this.groups = groupList;
+    const draft = this.readDraft(); // read before fill(), which forgets drafts of saved forms
     this.build();
     this.fill(result.data.sr);
-    this.restoreDraft();
+    this.restoreDraft(draft);
   }
 
   // --- building ------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ export class SrForm {
     this.priority = el("select", "reported_priority");
     this.impact = el("select", "impact");
     this.solution = el("textarea", "solution", { rows: this.compact ? 3 : 4, placeholder: "What solved it (sent to the end user when resolved)" });
-    this.memo = el("input", "memo", { type: "text", maxlength: 2000, placeholder: "Optional note for the status history" });
+    this.memo = el("input", "memo", { type: "text", maxlength: 2000, placeholder: "Optional: why the status changes" });
     this.ci = new Picker({ name: "ci", url: "/agent/api/cis", placeholder: "Search CIs…", onChange: () => this.changed() });
     this.asset = new Picker({ name: "asset", url: "/agent/api/assets", placeholder: "Search assets…", onChange: () => this.changed() });
     this.ci.input.id = this.id("ci");
@@ -110,7 +111,7 @@ export class SrForm {
     this.draftNote = h("div", { class: "banner banner-draft", hidden: true });
     this.saveState = h("span", { class: "save-state", "aria-live": "polite" });
     this.saveButton = h("button", { type: "submit", class: "btn btn-primary save-button" }, "Save");
-    this.discardButton = h("button", { type: "button", class: "btn discard-button", hidden: true, onclick: () => this.discard() }, "Discard changes");
+    this.discardButton = h("button", { type: "button", class: "btn discard-button", hidden: true, onclick: () => this.discard() }, "Discard");
 
     this.form = h("form", { class: "sr-fields", novalidate: true },
       this.field("Status", "status", this.status), this.queueTo,
@@ -121,7 +122,7 @@ export class SrForm {
       this.field("Configuration item (CI)", "ci", this.ci.el),
       this.field("Asset", "asset", this.asset.el),
       this.field("Solution", "solution", this.solution),
-      this.field("Note", "memo", this.memo),
+      this.field("Note for the status history", "memo", this.memo),
       h("div", { class: "form-footer" }, this.saveState, h("span", { class: "spacer" }), this.discardButton, this.saveButton));
     this.form.addEventListener("input", () => this.changed());
     this.form.addEventListener("change", () => this.changed());
@@ -234,6 +235,7 @@ export class SrForm {
     this.ownerGroup.closest(".field").hidden = queued;
     this.otherGroup.disabled = !this.queueOther.checked;
     this.solution.closest(".field").classList.toggle("required", this.status.value === "RESOLVED");
+    this.memo.closest(".field").hidden = !this.status.value; // a note goes with a status change
   }
 
   drawLogs(sr) {
@@ -287,7 +289,8 @@ export class SrForm {
   }
 
   showDirty(dirty) {
-    this.saveState.textContent = dirty ? "Unsaved changes · kept as a draft in this browser" : "All changes saved";
+    this.saveState.textContent = dirty ? "Unsaved changes (draft kept)" : "All changes saved";
+    this.saveState.title = dirty ? "Your edits are kept in this browser until you save or discard them." : "";
     this.saveState.classList.toggle("is-dirty", dirty);
     this.discardButton.hidden = !dirty;
     this.root.dataset.dirty = dirty ? "true" : "false";
@@ -300,9 +303,11 @@ export class SrForm {
     this.showDirty(false);
   }
 
-  restoreDraft() {
-    let draft = null;
-    try { draft = JSON.parse(localStorage.getItem(draftKey(this.number)) || "null"); } catch { draft = null; }
+  readDraft() {
+    try { return JSON.parse(localStorage.getItem(draftKey(this.number)) || "null"); } catch { return null; }
+  }
+
+  restoreDraft(draft) {
     if (!draft?.values) return;
     this.setValues({ ...this.serverValues(), ...draft.values });
     if (draft.base_version) this.baseVersion = draft.base_version;
@@ -386,17 +391,23 @@ export class SrForm {
 
   showConflict(message) {
     const reload = h("button", { type: "button", class: "btn btn-small", onclick: () => this.rebase() }, "Load their version, keep my edits");
+    this.draftNote.hidden = true;
     this.conflict.replaceChildren(h("strong", {}, "Someone else changed this SR. "), h("span", {}, message), " ", reload);
     this.conflict.hidden = false;
+    this.conflict.scrollIntoView({ block: "nearest", behavior: "smooth" });
   }
 
   /** After a conflict: take the latest SR as the base and lay the agent's edits over it again. */
   async rebase() {
     const mine = this.values();
+    const edited = this.changedFields();
     const result = await api("GET", `/agent/api/sr/${encodeURIComponent(this.number)}`);
     if (!result.ok) { this.showError(null, result.data.message); return; }
     this.fill(result.data.sr);
-    this.setValues({ ...mine, status: result.data.sr.allowed_transitions.includes(mine.status) ? mine.status : "" });
+    const merged = this.serverValues();
+    for (const name of edited) merged[name] = mine[name];
+    if (!result.data.sr.allowed_transitions.includes(merged.status)) merged.status = "";
+    this.setValues(merged);
     this.changed();
     this.conflict.hidden = true;
     toast("Loaded the latest version; your edits are still in the form. Check them and save.");
