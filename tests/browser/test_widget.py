@@ -225,7 +225,8 @@ def set_tab_hidden(page, hidden: bool) -> None:
     }""", hidden)
 
 
-def test_end_user_ends_the_chat_with_the_keyboard_and_the_agent_is_told(shared_desk, new_context):
+def test_end_user_ends_the_chat_with_the_keyboard_and_the_agent_is_told(shared_desk, new_context,
+                                                                      shoot):
     desk = shared_desk
     page = new_context().new_page()
     page.goto(desk.site.url)
@@ -251,6 +252,19 @@ def test_end_user_ends_the_chat_with_the_keyboard_and_the_agent_is_told(shared_d
         expect(widget).to_have_attribute("data-chimes", "1")
         set_tab_hidden(page, False)
         expect(page).to_have_title("Northwind Traders · IT help")
+
+        # With the panel minimized, a new message shows as a preview and a badge on the launcher.
+        page.get_by_label("Minimize chat").click()
+        bob.say(chat_id, "Are you <i>still</i> there?")
+        preview = widget.locator(".preview")
+        expect(preview).to_be_visible()
+        expect(preview.locator(".preview-body")).to_have_text("Are you <i>still</i> there?")
+        expect(widget.locator(".badge")).to_have_text("1")
+        shoot(page, "new-message")
+        preview.click()
+        expect(preview).to_be_hidden()
+        expect(widget.locator(".badge")).to_be_hidden()
+        expect(page.get_by_label("Write a message…")).to_be_focused()
 
         page.get_by_role("button", name="End chat").click()
         expect(page.get_by_role("button", name="Keep chatting")).to_be_visible()

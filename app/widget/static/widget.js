@@ -28,7 +28,7 @@
   var STRINGS = {
     en: {
       title: "Service Desk", launcher: "Chat with the service desk", minimize: "Minimize chat",
-      subtitle_form: "We usually answer within minutes", subtitle_waiting: "Waiting for an agent",
+      subtitle_form: "Questions? We're here to help.", subtitle_waiting: "Waiting for an agent",
       subtitle_closed: "Chat ended", subtitle_agent: "{queue} desk · online",
       intro: "Hi there! Tell us what you need and an agent will be with you shortly.",
       name: "Your name", email: "E-mail", phone: "Phone", optional: "optional", topic: "Topic",
@@ -72,7 +72,7 @@
     },
     de: {
       title: "Service Desk", launcher: "Chat mit dem Service Desk", minimize: "Chat minimieren",
-      subtitle_form: "Wir antworten meist innerhalb von Minuten", subtitle_waiting: "Warten auf einen Mitarbeiter",
+      subtitle_form: "Fragen? Wir helfen gern.", subtitle_waiting: "Warten auf einen Mitarbeiter",
       subtitle_closed: "Chat beendet", subtitle_agent: "Team {queue} · online",
       intro: "Hallo! Sagen Sie uns, worum es geht, und gleich meldet sich jemand bei Ihnen.",
       name: "Ihr Name", email: "E-Mail", phone: "Telefon", optional: "optional", topic: "Thema",
@@ -261,6 +261,7 @@
     ' </section>' +
     ' <button type="button" class="launcher" aria-expanded="false">' + ICONS.chat + ICONS.close +
     '  <span class="badge" hidden></span></button>' +
+    ' <button type="button" class="preview" hidden><span class="preview-who"></span><span class="preview-body"></span></button>' +
     '</div>';
 
   function $(selector) { return root.querySelector(selector); }
@@ -278,7 +279,8 @@
     transcriptBtn: $(".transcript-btn"), transcriptDone: $(".transcript-done"),
     transcriptErr: $(".transcript-err"), newChatBtn: $(".new-chat-btn"), composer: $(".composer"),
     input: $(".composer-input"), sendBtn: $(".send-btn"), composerError: $(".composer-error"),
-    counter: $(".counter"), announcer: $(".announcer")
+    counter: $(".counter"), announcer: $(".announcer"), preview: $(".preview"),
+    previewWho: $(".preview-who"), previewBody: $(".preview-body")
   };
 
   Array.prototype.forEach.call(root.querySelectorAll("[data-t]"), function (el) {
@@ -337,6 +339,7 @@
     ui.widget.classList.toggle("open", open);
     ui.launcher.setAttribute("aria-expanded", String(open));
     if (open) {
+      ui.preview.hidden = true;
       state.unread = 0;
       updateBadges();
       if (focus) focusView();
@@ -363,6 +366,7 @@
     setOpen(ui.panel.hidden, true);
   });
   ui.minBtn.addEventListener("click", function () { setOpen(false, true); });
+  ui.preview.addEventListener("click", function () { setOpen(true, true); });
   ui.panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       if (!ui.confirm.hidden) { hideConfirm(); return; }
@@ -907,7 +911,8 @@
   }
 
   function renderAfterChat() {
-    ui.rateForm.hidden = !!store.rated;
+    // An abandoned chat (nobody joined) has nothing to rate; the server would refuse it.
+    ui.rateForm.hidden = !!store.rated || store.status === "ABANDONED";
     ui.rated.hidden = !store.rated;
     ui.transcriptBtn.hidden = !!store.transcriptSent || !store.email;
     ui.transcriptDone.hidden = !store.transcriptSent;
@@ -1019,9 +1024,14 @@
     } catch (e) { /* no sound is not an error */ }
   }
 
-  function attention(name) {
+  function attention(name, body) {
     var away = document.hidden || ui.panel.hidden;
     if (!away) return;
+    if (ui.panel.hidden) {
+      ui.previewWho.textContent = name || "";
+      ui.previewBody.textContent = body || "";
+      ui.preview.hidden = false;
+    }
     state.unread += 1;
     updateBadges();
     chime();
@@ -1138,6 +1148,9 @@
     socket.on("disconnect", function (reason) {
       if (reason === "io client disconnect") return;
       setConnection(navigator.onLine === false ? "offline" : "reconnecting");
+      // The server dropped us on purpose (restart, revoked token): try once more; a refusal
+      // then ends in connect_error below.
+      if (reason === "io server disconnect") setTimeout(function () { socket.connect(); }, 1000);
     });
     socket.on("connect_error", function (err) {
       if (!socket.active) {
@@ -1162,7 +1175,7 @@
       renderMessage(message);
       if (fresh && message.sender && message.sender.role !== "VISITOR") {
         showTyping({ role: message.sender.role, typing: false });
-        attention(message.sender.name);
+        attention(message.sender.name, message.body);
       }
     });
     socket.on("queue_position", function (event) {
@@ -1184,7 +1197,7 @@
       renderHeader();
       notice(t("joined", { agent: store.agent }), "join");
       announce(t("joined", { agent: store.agent }));
-      attention(store.agent);
+      attention(store.agent, t("joined", { agent: store.agent }));
     });
     socket.on("typing", function (event) { if (mine(event)) showTyping(event); });
     socket.on("chat_closed", function (event) { if (mine(event)) chatClosed(event); });
@@ -1280,6 +1293,12 @@
       ".launcher svg+svg{display:none}",
       ".open .launcher svg{display:none}.open .launcher svg+svg{display:block}",
       ".left .launcher{right:auto;left:20px}",
+      ".preview{position:fixed;right:20px;bottom:92px;z-index:2147483000;max-width:300px;text-align:left;",
+      " display:flex;flex-direction:column;gap:2px;padding:12px 14px;border:1px solid var(--line);border-radius:14px 14px 4px 14px;",
+      " background:#fff;color:var(--text);box-shadow:0 12px 32px rgba(16,24,40,.18);animation:sdc-in .18s ease-out}",
+      ".left .preview{right:auto;left:20px;border-radius:14px 14px 14px 4px}",
+      ".preview-who{font-size:12px;font-weight:700;color:#4b5563}",
+      ".preview-body{font-size:13.5px;display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden;white-space:pre-wrap;overflow-wrap:anywhere}",
       ".badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;",
       " background:#e5484d;color:#fff;font-size:12px;font-weight:700;line-height:20px;text-align:center;box-shadow:0 0 0 2px #fff}",
       // panel
