@@ -56,8 +56,14 @@ class QueueNamespace(DeskNamespace):
         state = publisher.queue_state_for(client.user_id)
         client.state_error = "error" in state
         self.emit_to("queue_state", state, to=client.sid)
+        if client.state_error:
+            return
         # This agent now counts as online: the others and the waiting end users see it.
-        publisher.refresh_queues(client.queue_ids)
+        try:
+            publisher.refresh_queues(client.queue_ids)
+        except SQLAlchemyError:
+            log.exception("cannot tell the queues that agent %s is online", client.user_id)
+            db.session.rollback()
 
     def retry_failed(self) -> None:
         """Sweeper: sockets whose last queue_state was an error get another try."""
