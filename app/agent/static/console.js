@@ -309,6 +309,7 @@ class ChatView {
   }
 
   transferred(toQueue) {
+    if (this.status === "TRANSFERRED") return; // told by the answer and by the event
     toast(`Chat with ${this.summary.end_user.name} transferred to ${toQueue.name}.`, "success");
     this.status = "TRANSFERRED";
     this.dismiss(true);
