@@ -182,3 +182,35 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
         expect(form.locator(".sr-owner")).to_have_text("Alice Agent")
     if outcome == "INPROGRESS":
         shot(sr_page, "sr-form-page.png")
+
+
+def test_my_work_lists_the_agents_srs_filtered_by_status(agent_page, sqlite_live_server):
+    base = sqlite_live_server.url
+    mine = Visitor(base, queue="Software", question="Excel macro error", name="Mo Mine",
+                   email="mo@example.com")
+    other = Visitor(base, queue="Network", question="Switch is blinking", name="Nia Net",
+                    email="nia@example.com")
+    mine.leave()
+    other.leave()
+    page = agent_page("alice", "/my-work")
+    rows = page.locator("#work-table tbody tr")
+    expect(rows).to_have_count(1)  # Software is alice's group; Network is not
+    expect(rows.first).to_have_attribute("data-number", mine.sr_number)
+    expect(rows.first).to_contain_text("Excel macro error")
+    expect(rows.first.locator(".status-badge")).to_have_text("QUEUED")
+    page.locator(f"a[href='/sr/{mine.sr_number}']").click()
+    form = page.locator("#sr-form-root")
+    form.locator("select[name=status]").select_option("INPROGRESS")
+    form.locator(".save-button").click()
+    expect(form.locator(".status-badge")).to_have_text("INPROGRESS")
+    expect(form.locator(".sr-owner")).to_have_text("Alice Agent")  # picking it up owns it
+    page.goto(base + "/my-work")
+    page.locator("#status-filter").select_option("QUEUED")
+    page.wait_for_url(re.compile(r"status=QUEUED"))
+    expect(page.locator(".empty-page")).to_contain_text("No service requests match")
+    page.locator("#status-filter").select_option("INPROGRESS")
+    page.wait_for_url(re.compile(r"status=INPROGRESS"))
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("td").nth(4)).to_have_text("You")
+    expect(page.locator("#chat-queue-indicator")).to_have_attribute("data-state", "idle")
+    shot(page, "console-my-work.png")
