@@ -102,6 +102,7 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
         f"Your request {sr_number} stays open and the desk will follow up by e-mail to "
         "erin@example.com")
     expect(widget).to_have_attribute("data-connection", "online")
+    expect(page.get_by_label("Write a message…")).to_be_focused()
     shoot(page, "waiting")
 
     # The agent, in the console, takes the first chat: the end user moves up, live.
@@ -330,6 +331,37 @@ def test_messages_written_while_offline_are_sent_once_when_back(shared_desk, new
     rows = desk.query("select body from chat_message where chat_id = :id order by id", id=chat_id)
     assert rows == [("VPN keeps dropping.",), ("Written on the train, without network.",)]
 
+    # The page went away with two messages unacknowledged: one reached the server (its ack was
+    # lost), one did not. After a reload each is stored and shown exactly once.
+    token = stored_chat(page)["token"]
+    visitor = socketio.SimpleClient()
+    visitor.connect(desk.server.url, namespace="/chat", transports=["websocket"],
+                    auth={"visitor_token": token}, wait_timeout=10)
+    try:
+        assert visitor.call("send", {"chat_id": chat_id, "body": "Did this arrive?",
+                                     "client_id": "w-lost-ack"}, timeout=10)["ok"]
+    finally:
+        visitor.disconnect()
+    page.evaluate("""([server]) => {
+        const key = 'sdc-widget:' + server;
+        const saved = JSON.parse(localStorage.getItem(key));
+        saved.pending = [{client_id: 'w-lost-ack', body: 'Did this arrive?', tries: 1},
+                         {client_id: 'w-never-sent', body: 'And this one?', tries: 1}];
+        localStorage.setItem(key, JSON.stringify(saved));
+    }""", [desk.server.url])
+    page.reload()
+    widget = page.locator("#service-desk-chat .sdc")
+    expect(widget.locator('.msg[data-client-id="w-never-sent"]')).to_have_attribute(
+        "data-state", "sent")
+    expect(widget.locator(".log .msg .bubble")).to_have_text([
+        "VPN keeps dropping.", "Written on the train, without network.", "Did this arrive?",
+        "And this one?"])
+    rows = desk.query("select client_id, count(*) from chat_message where chat_id = :id "
+                      "and client_id like 'w-%' group by client_id order by client_id", id=chat_id)
+    assert [r for r in rows if r[0] in ("w-lost-ack", "w-never-sent")] == [
+        ("w-lost-ack", 1), ("w-never-sent", 1)]
+    assert stored_chat(page)["pending"] == []
+
 
 def test_expired_or_forged_token_starts_a_fresh_form_without_access(shared_desk, new_context):
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -412,3 +444,22 @@ def test_settings_from_data_attributes_language_colour_and_single_queue(shared_d
     page.get_by_role("button", name="Chat starten").click()
     expect(widget.locator("#sdc-name-err")).to_have_text("Bitte füllen Sie dieses Feld aus.")
     expect(page.get_by_label("Ihr Name")).to_be_focused()
+
+
+def test_transfer_puts_the_end_user_back_in_line_for_the_new_desk(shared_desk, new_context):
+    desk = shared_desk
+    page = new_context().new_page()
+    widget, chat_id = start_chat_in_widget(page, desk, "Tom Transfer", "Printer offline.")
+    bob = AgentClient(desk.server.url, "bob")
+    try:
+        bob.accept(chat_id)
+        expect(widget.locator(".title")).to_have_text("Bob Builder")
+        assert bob.call("transfer", {"chat_id": chat_id, "queue": "Software"})["ok"]
+        expect(widget.locator(".log")).to_contain_text(
+            "You have been transferred to the Software desk. An agent will be with you shortly.")
+        expect(widget.locator(".waiting-card")).to_be_visible()
+        expect(widget.locator(".position")).to_have_text(re.compile(r"You are (next|number \d+) in line\."))
+        expect(widget.locator(".subtitle-text")).to_have_text("Waiting for an agent")
+        expect(widget.locator(".title")).to_have_text("Service Desk")
+    finally:
+        bob.close()
