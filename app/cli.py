@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
                   help="Messages claimed per pass.")
     def send_mail_command(loop: bool, interval: float | None, limit: int) -> None:
         """Send the due messages of the mail outbox (once, or with --loop as a worker)."""
+        import signal
         import time
 
         from app.desk.mail_sender import MailWorker
@@ -65,7 +66,9 @@ def init_app(app: Flask) -> None:
                 click.echo("Mail outbox: nothing due.")
             return
         click.echo(f"Sending mail as {worker.worker_id} every {pause}s; Ctrl+C stops.")
+        signal.signal(signal.SIGTERM, lambda *_: worker.stop())  # finish the pass, then stop
         try:
             worker.run()
         except KeyboardInterrupt:
-            click.echo("Stopped.")
+            pass
+        click.echo("Stopped.")

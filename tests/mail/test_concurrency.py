@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +28,13 @@ def _enqueue_many(count: int) -> list[int]:
 def _delivered_ids(smtp) -> list[int]:
     """Outbox ids by Message-ID (<outbox.ID.STAMP@domain>) of what the server accepted."""
     return [int(mail.message["Message-ID"].split(".")[1]) for mail in smtp.received]
+
+
+def _cli_env(database_url: str, smtp) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
+    env.update(APP_ENV="production", DATABASE_URL=database_url, SMTP_HOST="127.0.0.1",
+               SMTP_PORT=str(smtp.port), MAIL_SENDER=f"Service Desk <{SENDER}>")
+    return env
 
 
 def test_three_workers_at_once_send_each_message_once(app, smtp):
@@ -64,19 +72,42 @@ def test_two_send_mail_processes_at_once_send_each_message_once(app, smtp, datab
     ids = _enqueue_many(20)
     db.session.remove()
     smtp.inbox.delay = 0.01
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
-    env.update(APP_ENV="production", DATABASE_URL=database_url, SMTP_HOST="127.0.0.1",
-               SMTP_PORT=str(smtp.port), MAIL_SENDER=f"Service Desk <{SENDER}>",
-               FLASK_APP="wsgi")
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "send-mail", "--limit", "5"]
-    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    processes = [subprocess.Popen(command, cwd=ROOT, env=_cli_env(database_url, smtp),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for _ in range(2)]
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
 
     assert sorted(_delivered_ids(smtp)) == ids
     assert {row.status for row in outbox()} == {OutboxStatus.SENT}
     assert all("Mail outbox:" in output for output in outputs), outputs
+
+
+def test_send_mail_loop_keeps_sending_until_told_to_stop(app, smtp, database_url):
+    db.session.remove()
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "send-mail", "--loop",
+               "--interval", "0.2"]
+    process = subprocess.Popen(command, cwd=ROOT, env=_cli_env(database_url, smtp),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = _enqueue_many(1)
+        deadline = time.monotonic() + 30
+        while not smtp.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = _enqueue_many(1)  # written while the loop runs
+        while len(smtp.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)  # as systemd or docker stop it
+        output = process.communicate(timeout=30)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0, output
+    assert "Stopped." in output
+    assert _delivered_ids(smtp) == first + second
+    assert {row.status for row in outbox()} == {OutboxStatus.SENT}
 
 
 def test_the_background_sender_of_a_server_process_delivers(app, smtp):
