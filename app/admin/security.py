@@ -6,6 +6,8 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import SecureForm
 from flask_login import current_user
+from markupsafe import Markup
+from wtforms.widgets import HiddenInput
 
 from app.admin.filters import DeskFilterConverter
 from app.desk.errors import DeskError
@@ -18,6 +20,15 @@ class DeskSecureForm(SecureForm):
         @property
         def csrf(self) -> bool:
             return bool(current_app.config.get("WTF_CSRF_ENABLED", True))
+
+    def hidden_tag(self) -> Markup:
+        """The form's hidden fields, its own CSRF token among them.
+
+        Flask-Admin's templates call this when a form has it; without it they also add the
+        app-wide Flask-WTF token under the same name, first, and the form's check fails.
+        """
+        return Markup("").join(field() for field in self
+                               if isinstance(field.widget, HiddenInput))
 
 
 CSRF_MESSAGE = ("This form's security token is missing or expired (CSRF check), so nothing "

@@ -166,6 +166,9 @@ class ServiceRequestView(DeskModelView):
         "changed_at": lambda v, c, m, n: local_time(m.changed_at),
     }
 
+    def search_placeholder(self) -> str:
+        return "SR number, summary, end user's name or e-mail"
+
     # --- forms ---------------------------------------------------------------------------
 
     def edit_form(self, obj: ServiceRequest | None = None):

@@ -6,9 +6,11 @@
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       el.title = el.getAttribute("datetime");
+      var options = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
+      if (when.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
       el.textContent = el.hasAttribute("data-time-only")
         ? when.toLocaleTimeString()
-        : when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+        : when.toLocaleString(undefined, options);
     });
   }
   localize(document);
