@@ -20,16 +20,17 @@ from playwright.sync_api import expect
 
 from app.widget.demo_host import DemoHost
 from tests.browser.conftest import login
-from tests.conftest import seeded_database
+from tests.conftest import BACKENDS, seeded_database
 from tests.widget.support import AgentClient, start_widget_desk
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEZONE = "America/New_York"
 
 
-@pytest.fixture
-def widget_desk(tmp_path):
-    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
+@pytest.fixture(params=BACKENDS)
+def widget_desk(request, tmp_path):
+    """The main story runs on every configured backend; the shorter ones on SQLite."""
+    desk = start_widget_desk(seeded_database(request.param, tmp_path), tmp_path)
     yield desk
     desk.site.stop()
     desk.server.stop()
