@@ -33,12 +33,10 @@ AGENT_ONLY = Forbidden("forbidden", "Only an agent can do this.")
 
 
 def _optional_id(value: object, field: str) -> int | None:
-    if value is None:
+    """A message cursor: None or 0 mean "from the start"."""
+    if value is None or (type(value) is int and value == 0):
         return None
-    number = clean_id(value, field)
-    if number < 0:
-        raise ValidationError("invalid", f"{field} must be an id.", field)
-    return number
+    return clean_id(value, field)
 
 
 class ChatNamespace(DeskNamespace):
