@@ -24,6 +24,9 @@ from tests.conftest import BACKENDS, seeded_database
 from tests.widget.support import AgentClient, start_widget_desk
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# A busy CI machine runs a server, a demo site and two browsers at once: allow 10 s (not 5 s)
+# for what a user waits to see.
+expect.set_options(timeout=10_000)
 TIMEZONE = "America/New_York"
 
 
@@ -112,8 +115,12 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     console.goto(desk.server.url + "/")
     console.locator(f".waiting-item[data-chat-id='{first['chat_id']}'] .accept-button").click()
     expect(widget.locator(".position")).to_have_text("You are next in line.")
+    # Let the console settle (it redraws its waiting list on queue events) before the next click.
+    expect(console.locator(f".chat-pane[data-chat-id='{first['chat_id']}']")).to_be_visible()
+    expect(console.locator(".waiting-item")).to_have_count(1)
 
     console.locator(f".waiting-item[data-chat-id='{chat_id}'] .accept-button").click()
+    expect(console.locator(f".chat-pane[data-chat-id='{chat_id}']")).to_be_visible()
     expect(widget.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
     greeting = widget.locator(".msg.theirs").last
     expect(greeting.locator(".bubble")).to_have_text(
@@ -447,14 +454,19 @@ def test_settings_from_data_attributes_language_colour_and_single_queue(shared_d
     expect(page.get_by_label("Ihr Name")).to_be_focused()
 
 
-def test_transfer_puts_the_end_user_back_in_line_for_the_new_desk(shared_desk, new_context):
+def test_agent_joining_while_away_and_transfer_back_into_line(shared_desk, new_context):
     desk = shared_desk
     page = new_context().new_page()
     widget, chat_id = start_chat_in_widget(page, desk, "Tom Transfer", "Printer offline.")
+    page.goto("about:blank")  # the end user is away when the agent joins
     bob = AgentClient(desk.server.url, "bob")
     try:
         bob.accept(chat_id)
+        page.goto(desk.site.url)
+        widget = page.locator("#service-desk-chat .sdc")
         expect(widget.locator(".title")).to_have_text("Bob Builder")
+        expect(widget.locator(".log")).to_contain_text("Bob Builder has joined the chat.")
+        expect(widget.locator(".waiting-card")).to_be_hidden()
         assert bob.call("transfer", {"chat_id": chat_id, "queue": "Software"})["ok"]
         expect(widget.locator(".log")).to_contain_text(
             "You have been transferred to the Software desk. An agent will be with you shortly.")

@@ -654,8 +654,8 @@
   function renderMessage(message) {
     if (!message || message.id == null) return;
     if (state.messages[message.id]) return;
-    var pendingLi = message.client_id ? ui.log.querySelector(
-      'li[data-client-id="' + cssEscape(message.client_id) + '"]') : null;
+    var pendingLi = message.client_id && message.sender.role === "VISITOR" ? ui.log.querySelector(
+      'li.mine[data-client-id="' + cssEscape(message.client_id) + '"]:not([data-id])') : null;
     var li = pendingLi || messageElement(message.sender.role, message.sender.name);
     li.setAttribute("data-id", String(message.id));
     if (message.client_id) li.setAttribute("data-client-id", message.client_id);
@@ -1165,7 +1165,16 @@
     });
     socket.on("history", function (event) {
       if (!mine(event)) return;
-      (event.messages || []).forEach(renderMessage);
+      var messages = event.messages || [];
+      messages.forEach(renderMessage);
+      if (event.status === "ACTIVE" && !store.agent) {
+        // An agent joined while this page was away: his name is on his messages.
+        var last = messages.filter(function (m) { return m.sender.role === "AGENT"; }).pop();
+        if (last) {
+          store.agent = last.sender.name;
+          notice(t("joined", { agent: store.agent }), "join");
+        }
+      }
       applyStatus(event.status);
       resendAfterConnect();
     });
@@ -1221,6 +1230,7 @@
       chatClosed({});
       return;
     }
+    if (status === "WAITING") store.agent = null;  // e.g. transferred while away
     store.status = status;
     save();
     renderWaiting();
