@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -25,6 +26,10 @@ def test_widget_script_is_served_with_the_servers_message_limit(database_url):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     again = client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+    zipped = client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data).decode() == text
+    assert len(zipped.data) < len(text) / 3
 
 
 def test_widget_loads_nothing_from_third_parties():
