@@ -476,3 +476,25 @@ def test_agent_joining_while_away_and_transfer_back_into_line(shared_desk, new_c
         expect(widget.locator(".title")).to_have_text("Service Desk")
     finally:
         bob.close()
+
+
+def test_idle_chat_closed_by_the_desk_tells_the_end_user_why(tmp_path, new_context):
+    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path,
+                             CHAT_IDLE_TIMEOUT="2", REALTIME_SWEEP_INTERVAL="0.5")
+    try:
+        page = new_context().new_page()
+        widget, chat_id = start_chat_in_widget(page, desk, "Ida Idle", "Is the VPN down?")
+        bob = AgentClient(desk.server.url, "bob")
+        try:
+            bob.accept(chat_id)
+            expect(widget.locator(".closed-text")).to_have_text(
+                "Closed after 1 minute without messages.")
+            expect(page.get_by_role("radio", name="5 of 5")).to_be_visible()
+            expect(page.get_by_label("Write a message…")).to_be_hidden()
+        finally:
+            bob.close()
+        assert desk.query("select status, closed_by from chat where id = :id", id=chat_id) == [
+            ("CLOSED", "SYSTEM")]
+    finally:
+        desk.site.stop()
+        desk.server.stop()
