@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 from tests.agent.live import Visitor, screenshot_around, set_indicator_style
 from tests.browser.conftest import login
 
+# The machine is shared and busy: give live updates time, never a fixed sleep.
+expect.set_options(timeout=15_000)
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 
 

@@ -69,6 +69,8 @@ function accept(chat, button) {
 }
 
 queueSocket.on("connect", refreshWaiting);
+// The Welcome bar opened the shared connection first: it may be up before this module ran.
+if (queueSocket.connected) refreshWaiting();
 queueSocket.on("chat_waiting", (chat) => { waiting.set(chat.chat_id, chat); drawWaiting(); });
 queueSocket.on("chat_taken", ({ chat_id: id, agent }) => {
   if (waiting.delete(id)) { drawWaiting(); if (!views.has(id) && !accepting.has(id)) toast(`${agent || "Another agent"} took a waiting chat.`); }
