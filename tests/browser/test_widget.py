@@ -435,6 +435,16 @@ def test_widget_fills_a_phone_screen(shared_desk, new_context, shoot):
     assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, 390, 780)
     expect(page.get_by_role("button", name="Chat with the service desk")).to_be_hidden()
     shoot(page, "phone")
+    fill_request(page, name="Pia Phone", email="pia@example.com",
+                 topic="VPN, Wi-Fi and network drives", question="No Wi-Fi on floor 3.")
+    widget = page.locator("#service-desk-chat .sdc")
+    expect(widget.locator(".sr-line")).to_be_visible()
+    page.get_by_label("Write a message…").fill("Since this morning, all of us.")
+    page.get_by_label("Write a message…").press("Enter")
+    expect(widget.locator(".msg.mine").last).to_have_attribute("data-state", "sent")
+    composer = page.locator("#service-desk-chat .composer").bounding_box()
+    assert composer["y"] + composer["height"] == pytest.approx(780, abs=1)  # at the bottom
+    shoot(page, "phone-waiting")
     page.get_by_label("Minimize chat").click()
     expect(page.get_by_role("button", name="Chat with the service desk")).to_be_visible()
 
