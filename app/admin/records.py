@@ -26,20 +26,21 @@ def _sr_link(view, context, model, name):  # noqa: ANN001
 class _ReferencedRecordView(DeskModelView):
     """A record SRs point to may be deleted only while no SR uses it."""
 
-    sr_column = None
+    sr_column = ""  # the ServiceRequest column that points here (a name: a mapped attribute
+    # as a class attribute would act as a descriptor on the view)
 
     def on_model_delete(self, model) -> None:  # noqa: ANN001
         from app.desk.errors import Conflict
 
         used = db.session.scalar(select(func.count(ServiceRequest.id)).where(
-            self.sr_column == model.id))
+            getattr(ServiceRequest, self.sr_column) == model.id))
         if used:
             raise Conflict("in_use", f"{model} is used by {used} service request(s); "
                            "it cannot be deleted.")
 
 
 class ConfigurationItemView(_ReferencedRecordView):
-    sr_column = ServiceRequest.ci_id
+    sr_column = "ci_id"
     column_list = ["name", "classification", "description"]
     column_searchable_list = ["name", "description", "classification"]
     column_filters = ["name", "classification"]
@@ -50,7 +51,7 @@ class ConfigurationItemView(_ReferencedRecordView):
 
 
 class AssetView(_ReferencedRecordView):
-    sr_column = ServiceRequest.asset_id
+    sr_column = "asset_id"
     column_list = ["tag", "description", "location"]
     column_searchable_list = ["tag", "description", "location"]
     column_filters = ["tag", "location"]
