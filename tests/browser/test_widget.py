@@ -371,6 +371,24 @@ def test_messages_written_while_offline_are_sent_once_when_back(shared_desk, new
     assert stored_chat(page)["pending"] == []
 
 
+def test_widget_comes_back_after_a_server_restart(shared_desk, new_context):
+    desk = shared_desk
+    page = new_context().new_page()
+    widget, chat_id = start_chat_in_widget(page, desk, "Rita Restart", "Mapped drive is gone.")
+    desk.server.stop()
+    expect(widget).not_to_have_attribute("data-connection", "online")
+    expect(widget.locator(".banner")).to_have_text("Connection lost. Reconnecting…")
+    page.get_by_label("Write a message…").fill("Drive S: to be exact.")
+    page.keyboard.press("Enter")
+    desk.server.start()
+    expect(widget).to_have_attribute("data-connection", "online", timeout=20_000)
+    expect(widget.locator(".msg.mine").last).to_have_attribute("data-state", "sent")
+    expect(widget.locator(".log .msg .bubble")).to_have_text([
+        "Mapped drive is gone.", "Drive S: to be exact."])
+    assert desk.query("select body from chat_message where chat_id = :id order by id",
+                      id=chat_id) == [("Mapped drive is gone.",), ("Drive S: to be exact.",)]
+
+
 def test_expired_or_forged_token_starts_a_fresh_form_without_access(shared_desk, new_context):
     from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 

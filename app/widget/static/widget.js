@@ -1152,16 +1152,24 @@
       // then ends in connect_error below.
       if (reason === "io server disconnect") setTimeout(function () { socket.connect(); }, 1000);
     });
+    var refusals = 0;
+    socket.on("connect", function () { refusals = 0; });
     socket.on("connect_error", function (err) {
-      if (!socket.active) {
-        // The server refused the token (expired, revoked, forged): no access, fresh form.
-        var code = (err && err.data && err.data.error) || (err && err.message) || "";
+      setConnection(navigator.onLine === false ? "offline" : "reconnecting");
+      if (socket.active) return;  // a network error: Socket.IO retries by itself
+      var code = (err && err.data && err.data.error) || "";
+      if (code === "bad_token" || code === "token_expired") {
+        // The token is expired, revoked or forged: no access to the old chat, a fresh form.
         disconnect();
         resetStore(true);
-        freshForm(/expired/i.test(code) ? t("expired") : t("token_invalid"));
+        freshForm(code === "token_expired" ? t("expired") : t("token_invalid"));
         return;
       }
-      setConnection(navigator.onLine === false ? "offline" : "reconnecting");
+      // Refused for another reason (the desk's database is down, too many connections):
+      // keep the chat and try again, waiting longer each time (up to half a minute).
+      refusals += 1;
+      setTimeout(function () { if (state.socket === socket) socket.connect(); },
+        Math.min(30000, 1000 * Math.pow(2, refusals)));
     });
     socket.on("history", function (event) {
       if (!mine(event)) return;
