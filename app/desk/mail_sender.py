@@ -110,8 +110,7 @@ def _send_due(worker_id: str, limit: int) -> SendStats:
             if row is None:
                 break
             try:
-                message, sender, recipient = build_message(row)
-                transport.deliver(row, message, sender, recipient)
+                _hand_over(row, transport)
             except DeliveryError as exc:
                 stats.last_error = str(exc)
                 if _record_failure(row, worker_id, exc) == OutboxStatus.FAILED:
@@ -129,6 +128,19 @@ def _send_due(worker_id: str, limit: int) -> SendStats:
     if stats.claimed or stats.reclaimed:
         log.info("Mail pass by %s: %s", worker_id, stats)
     return stats
+
+
+def _hand_over(row: OutboxMessage, transport: SmtpTransport | FileTransport) -> None:
+    try:
+        message, sender, recipient = build_message(row)
+        transport.deliver(row, message, sender, recipient)
+    except DeliveryError:
+        raise
+    except Exception as exc:  # a defect must not leave the row in SENDING: record it
+        log.exception("Mail %s: unexpected error while sending", row.id)
+        db.session.rollback()
+        raise DeliveryError(f"Unexpected error: {type(exc).__name__}: {exc}",
+                            stop_pass=True) from exc
 
 
 # --- claiming and recording --------------------------------------------------------------

@@ -61,14 +61,15 @@ def test_smtp_down_keeps_the_row_with_its_error_and_delivers_once_when_back(desk
 
     before = utcnow()
     stats = mail_sender.send_due()
+    after = utcnow()
     assert (stats.sent, stats.retrying, stats.stopped) == (0, 1, True)
     [row] = outbox()
     assert row.status == OutboxStatus.PENDING
     assert row.attempts == 1
     assert f"127.0.0.1:{smtp.port}" in row.last_error
     assert "refused" in row.last_error.lower()
-    assert before + timedelta(seconds=59) <= row.next_attempt_at
-    assert row.next_attempt_at <= utcnow() + timedelta(seconds=61)
+    assert before + timedelta(seconds=60) <= row.next_attempt_at
+    assert row.next_attempt_at <= after + timedelta(seconds=60)
 
     smtp.start()
     assert mail_sender.send_due().claimed == 0  # not before its next try
@@ -90,18 +91,20 @@ def test_a_message_that_keeps_failing_is_flagged_failed_and_kept(desk, smtp, app
     resolve(desk, chat.service_request, "Reset the BIOS.")
     smtp.stop()
 
-    delays = []
-    for _attempt in range(3):
+    for attempt, delay in ((1, 60), (2, 120)):  # the back-off doubles between the tries
         started = utcnow()
         mail_sender.send_due()
+        finished = utcnow()
         [row] = outbox()
-        delays.append(round((row.next_attempt_at - started).total_seconds()))
-        make_due(row) if row.status == OutboxStatus.PENDING else None
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, attempt)
+        assert started + timedelta(seconds=delay) <= row.next_attempt_at
+        assert row.next_attempt_at <= finished + timedelta(seconds=delay)
+        make_due(row)
+    mail_sender.send_due()
     [row] = outbox()
     assert row.status == OutboxStatus.FAILED
     assert row.attempts == 3
     assert "refused" in row.last_error.lower()
-    assert delays[:2] == [60, 120]  # doubling back-off between the tries
 
     smtp.start()
     assert mail_sender.send_due().claimed == 0  # flagged: no more tries on its own
@@ -164,4 +167,25 @@ def test_retry_now_touches_only_failed_or_waiting_rows(app, smtp):
     assert mail_sender.retry_now([sent.id]) == 0
     assert mail_sender.retry_now([]) == 0
     assert mail_sender.send_due().claimed == 0
+    assert len(smtp.received) == 1
+
+
+def test_an_unexpected_error_is_recorded_on_the_row_not_left_sending(app, smtp, monkeypatch):
+    enqueue(kind="resolution", to_address="a@example.com", to_name="A", subject="Hi",
+            body_text="x", body_html=None)
+    db.session.commit()
+
+    def broken(row):
+        raise RuntimeError("template engine exploded")
+
+    monkeypatch.setattr(mail_sender, "build_message", broken)  # fault injection: a defect
+    stats = mail_sender.send_due()
+    assert (stats.sent, stats.retrying) == (0, 1)
+    [row] = outbox()
+    assert row.status == OutboxStatus.PENDING
+    assert "RuntimeError: template engine exploded" in row.last_error
+
+    monkeypatch.undo()
+    make_due(row)
+    assert mail_sender.send_due().sent == 1
     assert len(smtp.received) == 1
