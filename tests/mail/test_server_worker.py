@@ -20,7 +20,7 @@ def desk_url(request, tmp_path):
     return seeded_database(request.param, tmp_path)
 
 
-def _wait_for(condition, timeout: float = 20) -> bool:
+def _wait_for(condition, timeout: float = 30) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
