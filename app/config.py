@@ -58,6 +58,8 @@ class Config:
         self.SMTP_USER = env.get("SMTP_USER") or None
         self.SMTP_PASSWORD = env.get("SMTP_PASSWORD") or None
         self.SMTP_TIMEOUT = float(env.get("SMTP_TIMEOUT", "10"))
+        # The name given in EHLO (default: this host's fully qualified name, looked up once).
+        self.SMTP_LOCAL_HOSTNAME = env.get("SMTP_LOCAL_HOSTNAME") or None
         self.MAIL_SENDER = env.get("MAIL_SENDER", "Service Desk <servicedesk@localhost>")
         self.MAIL_REPLY_TO = env.get("MAIL_REPLY_TO") or None
         self.MAIL_MAX_ATTEMPTS = int(env.get("MAIL_MAX_ATTEMPTS", "8"))
