@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             if profiler is not None:
                 profiler.stop()
             measure("queue_state", 200, lambda n: chats.queue_state(users[n % len(users)]))
+            if hasattr(chats, "queue_states"):
+                measure(f"queue_states (all {len(users)} agents)", 50,
+                        lambda n: chats.queue_states(users))
             measure("queue_position", 200,
                     lambda n: chats.queue_position(waiting[n % len(waiting)]))
             measure("waiting_positions", 200,

@@ -110,10 +110,29 @@ def agents_online(queue_id: int) -> int:
 
 def queue_state(user: User) -> dict:
     """What an agent's indicator shows: waiting per queue of his, total, oldest wait, online."""
-    queue_ids = people.agent_queue_ids(user)
-    rows = {}
+    return queue_states([user])[user.id]
+
+
+def queue_states(users: list[User]) -> dict[int, dict]:
+    """queue_state for several agents at once, keyed by user id.
+
+    Three indexed, grouped queries whatever the number of agents and queues (memberships,
+    waiting counts, agents online), so telling every agent of a queue about a change costs
+    the same for 3 agents as for 300.
+    """
+    from app.models import group_members
+
+    person_ids = {user.person_id for user in users}
+    memberships = db.session.execute(
+        select(group_members.c.person_id, PersonGroup.id, PersonGroup.name)
+        .join(PersonGroup, PersonGroup.id == group_members.c.group_id)
+        .where(group_members.c.person_id.in_(person_ids), PersonGroup.is_chat_queue.is_(True))
+        .order_by(PersonGroup.name, PersonGroup.id)
+    ).all() if person_ids else []
+    queue_ids = sorted({group_id for _, group_id, _ in memberships})
+    waiting, online = {}, {}
     if queue_ids:
-        rows = {
+        waiting = {
             queue_id: (count, oldest)
             for queue_id, count, oldest in db.session.execute(
                 select(Chat.queue_id, func.count(Chat.id), func.min(Chat.requested_at))
@@ -121,24 +140,45 @@ def queue_state(user: User) -> dict:
                 .group_by(Chat.queue_id)
             )
         }
-    groups = db.session.scalars(
-        select(PersonGroup).where(PersonGroup.id.in_(queue_ids)).order_by(PersonGroup.name)
-    ) if queue_ids else []
+        online = _agents_online_by_queue(queue_ids)
     now = utcnow()
-    queues, oldest_all = [], None
-    for group in groups:
-        count, oldest = rows.get(group.id, (0, None))
-        if oldest is not None and (oldest_all is None or oldest < oldest_all):
-            oldest_all = oldest
-        queues.append({
-            "id": group.id, "name": group.name, "waiting": int(count),
-            "oldest_wait_seconds": _seconds_since(oldest, now),
-            "agents_online": agents_online(group.id),
-        })
+    groups_of: dict[int, list[tuple[int, str]]] = {}
+    for person_id, group_id, name in memberships:
+        groups_of.setdefault(person_id, []).append((group_id, name))
+    states = {}
+    for user in users:
+        queues, oldest_all = [], None
+        for group_id, name in groups_of.get(user.person_id, []):
+            count, oldest = waiting.get(group_id, (0, None))
+            if oldest is not None and (oldest_all is None or oldest < oldest_all):
+                oldest_all = oldest
+            queues.append({
+                "id": group_id, "name": name, "waiting": int(count),
+                "oldest_wait_seconds": _seconds_since(oldest, now),
+                "agents_online": online.get(group_id, 0),
+            })
+        states[user.id] = {
+            "queues": queues,
+            "total": sum(q["waiting"] for q in queues),
+            "oldest_wait_seconds": _seconds_since(oldest_all, now),
+        }
+    return states
+
+
+def _agents_online_by_queue(queue_ids: list[int]) -> dict[int, int]:
+    """agents_online for several queues in one grouped query."""
+    from app.models import group_members
+
     return {
-        "queues": queues,
-        "total": sum(q["waiting"] for q in queues),
-        "oldest_wait_seconds": _seconds_since(oldest_all, now),
+        queue_id: int(count)
+        for queue_id, count in db.session.execute(
+            select(group_members.c.group_id, func.count(func.distinct(AgentPresence.user_id)))
+            .select_from(AgentPresence)
+            .join(User, User.id == AgentPresence.user_id)
+            .join(group_members, group_members.c.person_id == User.person_id)
+            .where(group_members.c.group_id.in_(queue_ids))
+            .group_by(group_members.c.group_id)
+        )
     }
 
 
