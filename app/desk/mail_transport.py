@@ -7,9 +7,11 @@ means for the row (app/desk/mail_sender.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import smtplib
+import socket
 import ssl
 from datetime import datetime
 from email.headerregistry import Address
@@ -40,6 +42,12 @@ def compact_time(moment: datetime | None) -> str:
     return (moment or utcnow()).strftime("%Y%m%d%H%M%S")
 
 
+@functools.cache
+def _fqdn() -> str:
+    """This host's name for EHLO, looked up once: the lookup blocks every green thread."""
+    return socket.getfqdn()
+
+
 class SmtpTransport:
     """One SMTP connection per pass, opened on the first message."""
 
@@ -51,6 +59,7 @@ class SmtpTransport:
         self.user = config.get("SMTP_USER")
         self.password = config.get("SMTP_PASSWORD")
         self.timeout = float(config.get("SMTP_TIMEOUT") or 10)
+        self.local_hostname = config.get("SMTP_LOCAL_HOSTNAME") or _fqdn()
         self._smtp: smtplib.SMTP | None = None
 
     @property
@@ -63,9 +72,11 @@ class SmtpTransport:
         try:
             if self.use_ssl:
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        local_hostname=self.local_hostname,
                                         context=ssl.create_default_context())
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout,
+                                    local_hostname=self.local_hostname)
             try:
                 if self.starttls and not self.use_ssl:
                     smtp.starttls(context=ssl.create_default_context())

@@ -31,6 +31,7 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    helo: str  # the name the client gave in EHLO
 
     def part(self, subtype: str) -> str:
         return self.message.get_body(preferencelist=(subtype,)).get_content()
@@ -58,7 +59,8 @@ class Inbox:
         with self._lock:
             self.received.append(Received(
                 mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), raw=raw,
-                message=message_from_bytes(raw, policy=default_policy)))
+                message=message_from_bytes(raw, policy=default_policy),
+                helo=session.host_name))
         return "250 Message accepted for delivery"
 
 

@@ -189,3 +189,12 @@ def test_an_unexpected_error_is_recorded_on_the_row_not_left_sending(app, smtp, 
     make_due(row)
     assert mail_sender.send_due().sent == 1
     assert len(smtp.received) == 1
+
+
+def test_the_ehlo_name_can_be_set(app, smtp):
+    app.config["SMTP_LOCAL_HOSTNAME"] = "desk.example.test"
+    enqueue(kind="resolution", to_address="a@example.com", to_name="A", subject="Hi",
+            body_text="x", body_html=None)
+    db.session.commit()
+    assert mail_sender.send_due().sent == 1
+    assert smtp.received[0].helo == "desk.example.test"
