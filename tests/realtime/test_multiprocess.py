@@ -16,16 +16,25 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
 
 
-@pytest.fixture(params=BACKENDS)
-def two_servers(request, tmp_path):
-    url = seeded_database(request.param, tmp_path)
+@pytest.fixture(scope="module", params=BACKENDS)
+def cluster(request, tmp_path_factory):
+    """Settings for server processes sharing one database and one private Redis channel."""
+    tmp = tmp_path_factory.mktemp("cluster")
+    url = seeded_database(request.param, tmp)
     env = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
-           "SOCKETIO_CHANNEL": f"sdc-test-{uuid.uuid4().hex}",  # private to this test
+           "SOCKETIO_CHANNEL": f"sdc-test-{uuid.uuid4().hex}",  # private to these tests
            "PRESENCE_HEARTBEAT": "1"}
-    servers = [LiveServer(url, env=env, log_path=tmp_path / f"server-{name}.log")
-               for name in ("a", "b")]
-    for server in servers:
-        server.start()
+    return url, env, tmp
+
+
+def _process(cluster, name: str) -> LiveServer:
+    url, env, tmp = cluster
+    return LiveServer(url, env=env, log_path=tmp / f"server-{name}.log")
+
+
+@pytest.fixture(scope="module")
+def two_servers(cluster):
+    servers = [_process(cluster, name).start() for name in ("a", "b")]
     yield servers
     for server in servers:
         server.stop()
@@ -87,13 +96,15 @@ def test_chat_accepted_through_one_process_reaches_the_agents_chat_socket_on_the
     assert erin.wait("message", "/chat", lambda m: m["client_id"] == "p2")["body"] == "Yes!"
 
 
-def test_agents_of_a_stopped_process_stop_counting_as_online(two_servers, peers):
-    a, b = two_servers
-    alice = peers.agent(a, "alice", namespaces=("/queue",))
-    bob = peers.agent(b, "bob", namespaces=("/queue",), reconnection=False)
-    alice.wait("queue_state", "/queue", lambda s: software(s)["agents_online"] == 2)
-    b.stop()  # killed: its disconnect handlers never run; A cleans up after missed beats
+def test_agents_of_a_stopped_process_stop_counting_as_online(cluster, two_servers, peers):
+    a, _ = two_servers
+    c = _process(cluster, "c").start()
+    try:
+        alice = peers.agent(a, "alice", namespaces=("/queue",))
+        peers.agent(c, "bob", namespaces=("/queue",), reconnection=False)
+        alice.wait("queue_state", "/queue", lambda s: software(s)["agents_online"] == 2)
+    finally:
+        c.stop()  # its disconnect handlers never run: A cleans up after the missed beats
     state = alice.wait("queue_state", "/queue", lambda s: software(s)["agents_online"] == 1,
                        timeout=20)
     assert software(state)["agents_online"] == 1
-    del bob
