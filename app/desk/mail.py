@@ -1,7 +1,8 @@
 """Outgoing mail: rendered from templates and written to the outbox in the caller's transaction.
 
-Sending (SMTP, retries, back-off, claiming rows so each is sent once) lives in
-``app/desk/mail_sender.py``; nothing here talks to a mail server.
+Sending (claiming rows so each is sent once, retries, back-off) lives in
+``app/desk/mail_sender.py``, the SMTP and .eml transports in ``app/desk/mail_transport.py``;
+nothing here talks to a mail server.
 """
 
 from __future__ import annotations
