@@ -52,7 +52,9 @@ def shoot(tmp_path):
 
 
 def open_widget(page):
-    page.get_by_role("button", name="Chat with the service desk").click()
+    launcher = page.get_by_role("button", name="Chat with the service desk")
+    if launcher.get_attribute("aria-expanded") != "true":  # remembered open from another tab
+        launcher.click()
     return page.locator("#service-desk-chat .sdc")
 
 
@@ -526,3 +528,28 @@ def test_idle_chat_closed_by_the_desk_tells_the_end_user_why(tmp_path, new_conte
     finally:
         desk.site.stop()
         desk.server.stop()
+
+
+def test_two_tabs_of_the_site_follow_the_same_chat(shared_desk, new_context):
+    desk = shared_desk
+    context = new_context()
+    other_tab = context.new_page()
+    other_tab.goto(desk.site.url)
+    open_widget(other_tab)
+    page = context.new_page()
+    widget, chat_id = start_chat_in_widget(page, desk, "Tara Tabs", "Two tabs, one question.")
+    other = other_tab.locator("#service-desk-chat .sdc")
+    expect(other).to_have_attribute("data-view", "chat")
+    expect(other).to_have_attribute("data-connection", "online")
+    expect(other.locator(".sr-line")).to_have_text(widget.locator(".sr-line").inner_text())
+    page.get_by_label("Write a message…").fill("Sent from the first tab.")
+    page.keyboard.press("Enter")
+    expect(other.locator(".log .msg .bubble")).to_have_text([
+        "Two tabs, one question.", "Sent from the first tab."])
+    # Closing the panel in the other tab keeps the chat (no old state written over it).
+    other_tab.get_by_label("Minimize chat").click()
+    page.reload()
+    widget = page.locator("#service-desk-chat .sdc")
+    expect(widget).to_have_attribute("data-view", "chat")
+    expect(widget).to_have_attribute("data-connection", "online")
+    assert stored_chat(page)["chatId"] == chat_id

@@ -1261,9 +1261,7 @@
     if (!ui.panel.hidden) focusView();
   }
 
-  function boot() {
-    document.body.appendChild(host);
-    loadQueues();
+  function startFromStore() {
     if (store.token && store.chatId) {
       show(store.status === "CLOSED" || store.status === "ABANDONED" ? "closed" : "chat");
       renderWaiting();
@@ -1276,6 +1274,33 @@
     } else {
       freshForm();
     }
+  }
+
+  // Another tab of the same site started, ended or left a chat: follow it, so that this tab
+  // never writes an old state over the new one.
+  window.addEventListener("storage", function (event) {
+    if (event.key !== STORE_KEY) return;
+    var next = loadStore();
+    var sameChat = next.token && next.token === store.token;
+    next.open = !ui.panel.hidden;
+    store = next;
+    if (sameChat) {
+      renderWaiting();
+      renderHeader();
+      if (ui.widget.getAttribute("data-view") === "closed") renderAfterChat();
+      return;
+    }
+    disconnect();
+    state.lastId = 0;
+    state.messages = {};
+    ui.log.textContent = "";
+    startFromStore();
+  });
+
+  function boot() {
+    document.body.appendChild(host);
+    loadQueues();
+    startFromStore();
     var open = store.open !== undefined ? store.open : data.open === "true";
     setOpen(!!open, false);
     window.ServiceDeskWidget = {
