@@ -7,6 +7,6 @@ export FLASK_APP=wsgi
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 # The demo customer page (another origin) that embeds the widget; the server must allow it.
-export WIDGET_ALLOWED_ORIGINS="${WIDGET_ALLOWED_ORIGINS:-http://127.0.0.1:${DEMO_SITE_PORT:-5001}}"
-.venv/bin/python -m app.widget.demo_host --port "${DEMO_SITE_PORT:-5001}" --server "http://127.0.0.1:${PORT:-5000}" &  # prints its address; Ctrl-C stops both
+export WIDGET_ALLOWED_ORIGINS="${WIDGET_ALLOWED_ORIGINS:-http://127.0.0.1:${DEMO_SITE_PORT:-5001},http://localhost:${DEMO_SITE_PORT:-5001}}"
+.venv/bin/python app/widget/demo_host.py --port "${DEMO_SITE_PORT:-5001}" --server "http://127.0.0.1:${PORT:-5000}" &  # prints its address; Ctrl-C stops both
 exec .venv/bin/python wsgi.py

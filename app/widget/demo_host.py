@@ -1,8 +1,9 @@
 """A customer's web page on another origin that embeds the widget with one script tag.
 
-    python -m app.widget.demo_host --port 5001 --server http://127.0.0.1:5000
+    python app/widget/demo_host.py --port 5001 --server http://127.0.0.1:5000
 
-It is a separate tiny WSGI app (standard library only), so the widget really runs
+It is a separate tiny WSGI app (standard library only, so it starts at once as a plain
+script without importing the desk), and the widget really runs
 cross-origin, as on a customer's site. Query parameters override the tag's data attributes
 (``?queue=Software``, ``?lang=de``, ``?color=%230f766e``) to show the settings.
 """
