@@ -75,6 +75,11 @@ class ChatView(DeskModelView):
                      "requested_at": "Requested", "accepted_at": "Accepted",
                      "closed_at": "Ended", "queue.name": "Queue", "visitor.display_name":
                      "End user", "visitor.email": "End-user e-mail"}
+    # Never the visitor_key: it is the secret inside the end user's chat token.
+    column_details_list = ["id", "service_request", "queue", "status", "visitor", "agent",
+                           "question", "requested_at", "accepted_at", "closed_at", "closed_by",
+                           "close_reason", "last_activity_at", "visitor_left_at", "rating",
+                           "rating_comment"]
     column_searchable_list = ["question", "visitor.display_name", "visitor.email"]
     column_filters = ["status", "queue.name", "requested_at", "accepted_at", "rating"]
     column_sortable_list = ["id", "status", "requested_at", "accepted_at", "closed_at",
@@ -84,11 +89,14 @@ class ChatView(DeskModelView):
         "service_request": _sr_link,
         "queue": lambda v, c, m, n: m.queue.name,
         "status": lambda v, c, m, n: status_badge(m.status),
-        "visitor": lambda v, c, m, n: m.visitor.display_name,
+        "visitor": lambda v, c, m, n: str(m.visitor),
         "agent": lambda v, c, m, n: m.agent.display_name if m.agent else "—",
         "requested_at": lambda v, c, m, n: local_time(m.requested_at),
         "accepted_at": lambda v, c, m, n: local_time(m.accepted_at),
         "closed_at": lambda v, c, m, n: local_time(m.closed_at),
+        "last_activity_at": lambda v, c, m, n: local_time(m.last_activity_at),
+        "visitor_left_at": lambda v, c, m, n: local_time(m.visitor_left_at),
+        "closed_by": lambda v, c, m, n: (m.closed_by or "—").title(),
         "rating": lambda v, c, m, n: "★" * m.rating if m.rating else "—",
     }
 

@@ -17,7 +17,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.admin.formatting import local_time, status_badge
 from app.admin.security import CSRF_MESSAGE, DeskModelView, DeskSecureForm, csrf_failed
@@ -89,8 +89,9 @@ class SREditForm(DeskSecureForm):
 class SRCreateForm(DeskSecureForm):
     summary = StringField("Summary", validators=[InputRequired(), Length(max=200)])
     details = TextAreaField("Details", render_kw={"rows": 4})
-    reported_by = QuerySelectField("Reported by", query_factory=_persons, allow_blank=False,
-                                   widget=Select2Widget(), validators=[InputRequired()])
+    reported_by = QuerySelectField("Reported by", query_factory=_persons, allow_blank=True,
+                                   blank_text="Choose the person…", widget=Select2Widget(),
+                                   validators=[DataRequired("Choose who reported it.")])
     owner_group = _select("Owner group", _groups,
                           description="With a group the SR opens QUEUED to it, else NEW.")
     source = SelectField("Source", choices=[(s.value, s.value.title()) for s in SRSource],
@@ -309,7 +310,8 @@ class ServiceRequestView(DeskModelView):
             form.target.choices = [(str(g.id), g.name) for g in _groups()]
             form.target.label.text = "Owner group"
         else:
-            form.target.choices = [(s.value, s.value) for s in SRStatus]
+            targets = set().union(*requests.TRANSITIONS.values())  # NEW is never a target
+            form.target.choices = [(s.value, s.value) for s in SRStatus if s in targets]
             form.target.label.text = "New status"
         if not srs:
             flash("Select at least one service request first.", "warning")

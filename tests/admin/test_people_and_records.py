@@ -86,6 +86,8 @@ def test_manager_creates_a_user_who_can_log_in(manager, desk, other_browser):
     carol = db.session.scalars(select(User).where(User.username == "carol")).one()
     assert carol.role == Role.AGENT and [g.name for g in carol.person.groups] == ["Hardware"]
     assert carol.password_hash != "s3cret!"
+    details = manager.get(f"/admin/user/details/?id={carol.id}").get_data(as_text=True)
+    assert "carol" in details and carol.password_hash not in details
     sign_in(other_browser(), "carol", "s3cret!")
 
 
@@ -179,6 +181,7 @@ def test_chats_are_read_only_with_their_transcript_as_text(manager, desk):
     page = manager.get(f"/admin/chat/details/?id={result.chat.id}").get_data(as_text=True)
     assert "On it &lt;b&gt;now&lt;/b&gt;" in page and "<b>now</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; help" in page
+    assert result.chat.visitor_key not in page  # the secret behind the end user's token
     assert manager.get(f"/admin/chat/edit/?id={result.chat.id}").status_code == 302
     assert manager.get("/admin/chat/new/").status_code == 302
     manager.post("/admin/chat/delete/", data={"id": str(result.chat.id)})

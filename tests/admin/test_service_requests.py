@@ -135,6 +135,14 @@ def test_manager_creates_an_sr_through_the_desk(manager, desk):
     assert f"{sr.number} opened (QUEUED)." in _flashes(response.get_data(as_text=True))
 
 
+def test_creating_an_sr_needs_the_reporting_person(manager, desk):
+    response = manager.post("/admin/servicerequest/new/", data={
+        "summary": "Nobody", "reported_by": "__None", "owner_group": "__None",
+        "source": "PHONE", "ci": "__None", "asset": "__None"})
+    assert "Choose who reported it." in response.get_data(as_text=True)
+    assert db.session.scalars(select(ServiceRequest)).all() == []
+
+
 def test_work_log_added_from_the_edit_screen(manager, desk):
     sr = open_chat_sr().sr
     response = manager.post(f"/admin/servicerequest/work-log/{sr.id}", data={
