@@ -508,9 +508,10 @@ def test_agent_joining_while_away_and_transfer_back_into_line(shared_desk, new_c
         bob.close()
 
 
-def test_idle_chat_closed_by_the_desk_tells_the_end_user_why(tmp_path, new_context):
+def test_idle_chat_closed_by_the_desk_and_a_rate_limited_new_request(tmp_path, new_context):
     desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path,
-                             CHAT_IDLE_TIMEOUT="2", REALTIME_SWEEP_INTERVAL="0.5")
+                             CHAT_IDLE_TIMEOUT="2", REALTIME_SWEEP_INTERVAL="0.5",
+                             RATELIMIT_ENABLED="true", CHAT_REQUEST_RATE_LIMIT="1 per minute")
     try:
         page = new_context().new_page()
         widget, chat_id = start_chat_in_widget(page, desk, "Ida Idle", "Is the VPN down?")
@@ -525,6 +526,14 @@ def test_idle_chat_closed_by_the_desk_tells_the_end_user_why(tmp_path, new_conte
             bob.close()
         assert desk.query("select status, closed_by from chat where id = :id", id=chat_id) == [
             ("CLOSED", "SYSTEM")]
+
+        # A second request within the minute is over this installation's limit: said plainly.
+        page.get_by_role("button", name="Start a new chat").click()
+        page.get_by_label("How can we help?").fill("And the printer too.")
+        page.get_by_role("button", name="Start chat").click()
+        expect(widget.locator(".form-error")).to_have_text(
+            "Too many chat requests from your network. Please wait a minute and try again.")
+        assert desk.query("select count(*) from chat") == [(1,)]
     finally:
         desk.site.stop()
         desk.server.stop()

@@ -579,7 +579,9 @@
   function formatTime(iso) {
     var date = new Date(iso);
     if (isNaN(date)) return "";
-    return date.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    var time = date.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    if (date.toDateString() === new Date().toDateString()) return time;
+    return date.toLocaleDateString(LANG, { day: "numeric", month: "short" }) + ", " + time;
   }
 
   function notice(text, kind) {
