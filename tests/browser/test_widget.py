@@ -199,6 +199,19 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
         "The transcript is on its way to erin@example.com.")
     expect(page.get_by_role("button", name="E-mail me the transcript")).to_be_hidden()
 
+    # After a reload the ended chat is still there to read, already rated; once minimized,
+    # further page views of the site open no connection for it.
+    page.reload()
+    widget = page.locator("#service-desk-chat .sdc")
+    expect(widget.locator(".log .msg")).to_have_count(5)
+    expect(widget.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
+    expect(widget.locator(".rated")).to_be_visible()
+    expect(widget.locator(".transcript-done")).to_be_visible()
+    page.get_by_label("Minimize chat").click()
+    page.reload()
+    expect(page.get_by_role("button", name="Chat with the service desk")).to_be_visible()
+    assert page.locator("#service-desk-chat .sdc").get_attribute("data-connection") is None
+
     assert desk.query("select rating, rating_comment from service_request where number = :n",
                       n=sr_number) == [(4, "Quick and friendly.")]
     outbox = desk.query("select kind, to_address from mail_outbox where kind = 'transcript'")

@@ -339,6 +339,7 @@
     ui.widget.classList.toggle("open", open);
     ui.launcher.setAttribute("aria-expanded", String(open));
     if (open) {
+      if (store.token && !state.socket) connect();
       ui.preview.hidden = true;
       state.unread = 0;
       updateBadges();
@@ -1272,7 +1273,9 @@
         renderAfterChat();
       }
       (store.pending || []).forEach(showPending);
-      connect();
+      // An ended chat needs the server only for its history, rating and transcript: connect
+      // when the panel is open, not on every page view of the site.
+      if (ui.widget.getAttribute("data-view") === "chat" || !ui.panel.hidden) connect();
     } else {
       freshForm();
     }
