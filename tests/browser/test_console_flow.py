@@ -69,6 +69,7 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
         expect(indicator).to_have_attribute("data-count", "1")
         expect(indicator).to_have_attribute("data-state", "waiting")
         expect(indicator).to_have_text("Chat Queue (1)")
+        expect(page).to_have_title("(1) My work · Service Desk")  # seen from other tabs too
         label = indicator.locator(".cq-label")
         assert label.evaluate("e => getComputedStyle(e).animationName") == "cq-blink"
         assert "underline" in label.evaluate("e => getComputedStyle(e).textDecorationLine")

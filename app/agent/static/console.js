@@ -20,6 +20,7 @@ const chatSocket = chatConnection();
 const myName = document.querySelector(".welcome-bar").dataset.displayName;
 
 const waiting = new Map(); // chat_id -> chat summary
+const seen = new Set(); // waiting chats already drawn once (new ones slide in)
 const views = new Map(); // chat_id -> ChatView
 let selected = null;
 
@@ -28,8 +29,8 @@ let selected = null;
 function drawWaiting() {
   const items = [...waiting.values()].sort((a, b) => a.requested_at.localeCompare(b.requested_at) || a.chat_id - b.chat_id);
   waitingList.replaceChildren(...items.map((chat) => {
-    const button = h("button", { type: "button", class: "btn btn-primary btn-small accept-button", onclick: () => accept(chat, button) }, "Accept");
-    return h("li", { class: "waiting-item", dataset: { chatId: chat.chat_id } },
+    const button = h("button", { type: "button", class: "btn btn-primary btn-small accept-button", "aria-label": `Accept the chat with ${chat.end_user.name}`, onclick: () => accept(chat, button) }, "Accept");
+    return h("li", { class: `waiting-item ${seen.has(chat.chat_id) ? "" : "is-new"}`, dataset: { chatId: chat.chat_id } },
       h("div", { class: "waiting-top" },
         h("span", { class: "queue-chip" }, chat.queue.name),
         h("span", { class: "wait-time", dataset: { since: chat.requested_at }, title: `Waiting since ${localDateTime(chat.requested_at)}` }, waitedSince(chat.requested_at))),
@@ -37,6 +38,7 @@ function drawWaiting() {
       h("p", { class: "waiting-question" }, chat.question),
       h("div", { class: "waiting-bottom" }, h("span", { class: "muted" }, chat.sr.number), button));
   }));
+  for (const chat of items) seen.add(chat.chat_id);
   waitingCount.textContent = String(items.length);
   waitingEmpty.hidden = items.length > 0;
 }

@@ -14,10 +14,14 @@ const prefs = {
 };
 let last = { state: "unknown", queueState: { queues: [], total: 0 }, problem: null };
 
+const baseTitle = document.title;
+
 function show(state, queueState = last.queueState, problem = null) {
   last = { state, queueState, problem };
   const count = queueState.total ?? 0;
   renderIndicator(indicator, { state, count, detail: describe(state, queueState, problem) });
+  // Seen from another browser tab too.
+  document.title = state === "waiting" ? `(${count}) ${baseTitle}` : baseTitle;
 }
 
 queueSocket.on("queue_state", (payload) => {
