@@ -29,7 +29,7 @@
     en: {
       title: "Service Desk", launcher: "Chat with the service desk", minimize: "Minimize chat",
       subtitle_form: "Questions? We're here to help.", subtitle_waiting: "Waiting for an agent",
-      subtitle_closed: "Chat ended", subtitle_agent: "{queue} desk · online",
+      subtitle_closed: "Chat ended", subtitle_agent: "{queue} desk",
       intro: "Hi there! Tell us what you need and an agent will be with you shortly.",
       name: "Your name", email: "E-mail", phone: "Phone", optional: "optional", topic: "Topic",
       question: "How can we help?", question_ph: "Describe your question or problem",
@@ -73,7 +73,7 @@
     de: {
       title: "Service Desk", launcher: "Chat mit dem Service Desk", minimize: "Chat minimieren",
       subtitle_form: "Fragen? Wir helfen gern.", subtitle_waiting: "Warten auf einen Mitarbeiter",
-      subtitle_closed: "Chat beendet", subtitle_agent: "Team {queue} · online",
+      subtitle_closed: "Chat beendet", subtitle_agent: "Team {queue}",
       intro: "Hallo! Sagen Sie uns, worum es geht, und gleich meldet sich jemand bei Ihnen.",
       name: "Ihr Name", email: "E-Mail", phone: "Telefon", optional: "optional", topic: "Thema",
       question: "Wie können wir helfen?", question_ph: "Beschreiben Sie Ihre Frage oder Ihr Problem",
@@ -1355,7 +1355,8 @@
       " box-shadow:0 24px 64px rgba(16,24,40,.22),0 4px 12px rgba(16,24,40,.08);animation:sdc-in .18s ease-out}",
       ".left .panel{right:auto;left:20px}",
       "@keyframes sdc-in{from{opacity:0;transform:translateY(12px) scale(.98)}to{opacity:1;transform:none}}",
-      ".head{display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;background:var(--accent);color:var(--on-accent)}",
+      ".head{display:flex;align-items:center;gap:12px;padding:16px 14px 16px 18px;color:var(--on-accent);",
+      " background-color:var(--accent);background-image:linear-gradient(135deg,var(--accent),color-mix(in srgb,var(--accent) 80%,#000))}",
       ".avatar{width:40px;height:40px;border-radius:50%;background:rgba(255,255,255,.2);display:grid;place-items:center;flex:none}",
       ".avatar-text{font-weight:700;font-size:14px;letter-spacing:.5px}",
       ".avatar.has-initials svg,.avatar:not(.has-initials) .avatar-text{display:none}",
