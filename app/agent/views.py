@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user, login_required
 
 from app.agent import bp
@@ -48,9 +48,10 @@ def service_request(number: str):
 def my_work():
     """SRs the agent owns and those of his groups, filterable by status."""
     status = (request.args.get("status") or "OPEN").upper()
-    if status not in STATUS_FILTERS:
-        abort(400, f"Unknown status filter {status}.")
-    rows = worklist.my_work(current_user._get_current_object(), status)
+    try:
+        rows = worklist.my_work(current_user._get_current_object(), status)
+    except DeskError as error:
+        return render_template("agent/error.html", error=error, active_nav="work"), error.status
     me = current_user.person_id
     return render_template("agent/my_work.html", rows=rows, status=status,
                            status_filters=STATUS_FILTERS, me=me, active_nav="work")

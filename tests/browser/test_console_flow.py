@@ -124,6 +124,15 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
         expect(mine.locator(".msg-sender")).to_have_text("Alice Agent")
         if outcome == "QUEUED":
             shot(page, "console-chat-window.png")
+            # The SR link opens the SR form on its own page while the chat goes on.
+            with page.context.expect_page() as opened:
+                link.click()
+            sr_tab = opened.value
+            expect(sr_tab.locator("#sr-form-root .sr-number")).to_have_text(visitor.sr_number)
+            expect(sr_tab.locator("#sr-form-root .status-badge")).to_have_text("QUEUED")
+            expect(sr_tab.locator("#sr-form-root .sr-transcript")).to_contain_text(
+                "attached when the chat closes")
+            sr_tab.close()
 
         # 5. Close, with confirmation; the end user is told.
         pane.locator(".close-button").click()

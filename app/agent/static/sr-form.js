@@ -54,6 +54,10 @@ export class SrForm {
     this.baseVersion = null;
     this.uid = `sr${++formCounter}`;
     this.root.replaceChildren(h("p", { class: "muted loading" }, `Loading ${number}…`));
+    // Another tab saved or discarded this SR and forgot the draft: keep ours while we hold edits.
+    window.addEventListener("storage", (event) => {
+      if (event.key === draftKey(this.number) && event.newValue === null && this.dirty) this.changed();
+    });
   }
 
   get dirty() { return dirtyForms.has(this); }
