@@ -367,7 +367,7 @@ chatSocket.on("history", (payload) => {
 chatSocket.on("message", (message) => views.get(message.chat_id)?.add(message));
 chatSocket.on("typing", (data) => { if (data.role === "VISITOR") views.get(data.chat_id)?.setTyping(data.typing, data.name); });
 chatSocket.on("chat_closed", (data) => {
-  const who = { VISITOR: "The end user closed the chat.", AGENT: "The chat was closed.", SYSTEM: "The chat was closed by the system." };
+  const who = { VISITOR: "The end user closed the chat.", AGENT: "You closed the chat.", SYSTEM: "The chat was closed by the system." };
   views.get(data.chat_id)?.closed(data.reason ? `${who[data.closed_by] || "The chat ended."} ${data.reason}` : who[data.closed_by] || "The chat ended.");
 });
 chatSocket.on("chat_transferred", (data) => {

@@ -10,11 +10,11 @@ import { Picker } from "./picker.js";
 const PRIORITY = { 1: "1 · Urgent", 2: "2 · High", 3: "3 · Medium", 4: "4 · Low", 5: "5 · Planning" };
 const IMPACT = { 1: "1 · Extensive", 2: "2 · Significant", 3: "3 · Moderate", 4: "4 · Minor", 5: "5 · Minimal" };
 const STATUS_HELP = {
-  QUEUED: "Queue to own or another group",
-  INPROGRESS: "In progress: I am working on it",
-  RESOLVED: "Resolved: the end user is e-mailed the solution",
-  CANCELLED: "Cancelled",
-  CLOSED: "Closed",
+  QUEUED: "queue to a group",
+  INPROGRESS: "I am working on it",
+  RESOLVED: "solved, e-mail the end user",
+  CANCELLED: "not needed",
+  CLOSED: "done",
 };
 const FIELDS = ["status", "queue_to", "other_group", "owner_group_id", "reported_priority",
   "impact", "ci", "asset", "solution", "memo"];
@@ -105,7 +105,7 @@ export class SrForm {
     this.ownGroupName = h("strong");
     this.queueTo = h("fieldset", { class: "queue-to", hidden: true },
       h("legend", {}, "Queue the SR to"),
-      h("label", { class: "check" }, this.queueOwn, " Own group: ", this.ownGroupName),
+      h("label", { class: "check" }, this.queueOwn, "Own group: ", this.ownGroupName),
       h("label", { class: "check" }, this.queueOther, " Another group"),
       this.otherGroup,
       h("div", { class: "field-error", "data-error-for": "queue_to", hidden: true }));
