@@ -5,7 +5,8 @@
 It is a separate tiny WSGI app (standard library only, so it starts at once as a plain
 script without importing the desk), and the widget really runs
 cross-origin, as on a customer's site. Query parameters override the tag's data attributes
-(``?queue=Software``, ``?lang=de``, ``?color=%230f766e``) to show the settings.
+(``?queue=Software``, ``?lang=de``, ``?color=%230f766e``) to show the settings;
+``?csp=strict`` serves the page under a strict Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def render_page(server_url: str, settings: dict[str, str]) -> str:
     return PAGE.format(src=src, attributes=attributes)
 
 
+def strict_policy(server_url: str) -> str:
+    """A locked-down customer site (``?csp=strict``): only the chat server may run or connect,
+    and no inline style is allowed (the page's own styles go; the widget's must not)."""
+    server = server_url.rstrip("/")
+    socket = "ws" + server[len("http"):]
+    return (f"default-src 'none'; script-src {server}; connect-src {server} {socket}; "
+            "style-src 'none'; img-src 'none'; base-uri 'none'; form-action 'none'")
+
+
 def make_app(server_url: str, defaults: dict[str, str] | None = None):
     """The WSGI app: ``/`` is the customer page; everything else is 404."""
     base = dict(defaults or {"topics": DEFAULT_TOPICS})
@@ -87,9 +97,11 @@ def make_app(server_url: str, defaults: dict[str, str] | None = None):
         if "queue" in query:
             settings.pop("topics", None)
         body = render_page(server_url, settings).encode("utf-8")
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                  ("Content-Length", str(len(body))),
-                                  ("Cache-Control", "no-store")])
+        headers = [("Content-Type", "text/html; charset=utf-8"),
+                   ("Content-Length", str(len(body))), ("Cache-Control", "no-store")]
+        if query.get("csp") == ["strict"]:
+            headers.append(("Content-Security-Policy", strict_policy(server_url)))
+        start_response("200 OK", headers)
         return [body]
 
     return application

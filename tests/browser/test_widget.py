@@ -575,3 +575,17 @@ def test_two_tabs_of_the_site_follow_the_same_chat(shared_desk, new_context):
     expect(widget).to_have_attribute("data-view", "chat")
     expect(widget).to_have_attribute("data-connection", "online")
     assert stored_chat(page)["chatId"] == chat_id
+
+
+def test_widget_works_on_a_site_with_a_strict_content_security_policy(shared_desk, new_context):
+    """Only the chat server may run scripts or connect, and no inline style is allowed."""
+    desk = shared_desk
+    page = new_context().new_page()
+    response = page.goto(desk.site.url + "/?csp=strict")
+    assert "style-src 'none'" in response.headers["content-security-policy"]
+    launcher = page.get_by_role("button", name="Chat with the service desk")
+    expect(launcher).to_have_css("background-color", "rgb(47, 111, 237)")  # styled
+    expect(launcher).to_have_css("position", "fixed")
+    widget, chat_id = start_chat_in_widget(page, desk, "Sam Strict", "Locked-down intranet.")
+    expect(widget.locator(".msg.mine .bubble")).to_have_text(["Locked-down intranet."])
+    assert chat_id

@@ -189,7 +189,6 @@
 
   // Static markup only: no value below ever contains user or host-page text.
   root.innerHTML =
-    '<style>' + widgetStyles() + '</style>' +
     '<div class="sdc" part="widget">' +
     ' <section class="panel" role="dialog" aria-modal="false" aria-labelledby="sdc-title" hidden>' +
     '  <header class="head">' +
@@ -263,6 +262,18 @@
     '  <span class="badge" hidden></span></button>' +
     ' <button type="button" class="preview" hidden><span class="preview-who"></span><span class="preview-body"></span></button>' +
     '</div>';
+
+  // A constructed style sheet is not an inline <style>, so a host page's strict
+  // Content-Security-Policy (no 'unsafe-inline' styles) does not strip the widget's looks.
+  if ("adoptedStyleSheets" in root && window.CSSStyleSheet && "replaceSync" in CSSStyleSheet.prototype) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(widgetStyles());
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style");
+    style.textContent = widgetStyles();
+    root.insertBefore(style, root.firstChild);
+  }
 
   function $(selector) { return root.querySelector(selector); }
   var ui = {
