@@ -111,6 +111,7 @@ def test_unsaved_sr_edits_survive_a_reload_and_closing_warns(console, sqlite_liv
         panel = page.locator(f".chat-pane[data-chat-id='{visitor.chat_id}'] .sr-panel")
         panel.locator("select[name=impact]").select_option("2")
         panel.locator("textarea[name=solution]").fill("Repair the Office installation")
+        panel.locator("input[name=worklog_summary]").fill("Half-written note")
         expect(panel.locator(".save-state")).to_contain_text("Unsaved changes")
         expect(page.locator(".chat-tab .tab-unsaved")).to_be_visible()
 
@@ -135,6 +136,7 @@ def test_unsaved_sr_edits_survive_a_reload_and_closing_warns(console, sqlite_liv
         expect(panel.locator("textarea[name=solution]")).to_have_value(
             "Repair the Office installation")
         expect(panel.locator(".banner-draft")).to_contain_text("Restored your unsaved changes")
+        expect(panel.locator("input[name=worklog_summary]")).to_have_value("Half-written note")
 
         # Closing the chat with unsaved edits warns in the confirmation.
         page.locator(".close-button").click()

@@ -4,8 +4,11 @@
 // draft in localStorage (surviving a reload), and leaving the page with them warns.
 
 import { h, localDateTime, toast } from "./dom.js";
+import { forgetDraft, isDirty, readDraft, setDirty, writeDraft } from "./drafts.js";
 import { api } from "./http.js";
 import { Picker } from "./picker.js";
+import { SrActivity } from "./sr-activity.js";
+
 
 const PRIORITY = { 1: "1 · Urgent", 2: "2 · High", 3: "3 · Medium", 4: "4 · Low", 5: "5 · Planning" };
 const IMPACT = { 1: "1 · Extensive", 2: "2 · Significant", 3: "3 · Moderate", 4: "4 · Minor", 5: "5 · Minimal" };
@@ -19,18 +22,8 @@ const STATUS_HELP = {
 const FIELDS = ["status", "queue_to", "other_group", "owner_group_id", "reported_priority",
   "impact", "ci", "asset", "solution", "memo"];
 
-const dirtyForms = new Set();
 let groupsPromise = null;
 let formCounter = 0;
-
-/** True when any SR form on this page holds unsaved edits. */
-export function anyDirty() { return dirtyForms.size > 0; }
-
-window.addEventListener("beforeunload", (event) => {
-  if (!anyDirty()) return;
-  event.preventDefault();
-  event.returnValue = "You have unsaved changes to a service request.";
-});
 
 function groups() {
   groupsPromise ??= api("GET", "/agent/api/groups").then((r) => (r.ok ? r.data.groups : []));
@@ -56,11 +49,12 @@ export class SrForm {
     this.root.replaceChildren(h("p", { class: "muted loading" }, `Loading ${number}…`));
     // Another tab saved or discarded this SR and forgot the draft: keep ours while we hold edits.
     window.addEventListener("storage", (event) => {
-      if (event.key === draftKey(this.number) && event.newValue === null && this.dirty) this.changed();
+      if (event.key === draftKey(this.number) && event.newValue === null && isDirty(this)) this.changed();
     });
   }
 
-  get dirty() { return dirtyForms.has(this); }
+  /** Unsaved edits in the form or a half-written work-log entry. */
+  get dirty() { return isDirty(this) || Boolean(this.activity?.dirty); }
 
   async load() {
     const [result, groupList] = await Promise.all([
@@ -70,7 +64,7 @@ export class SrForm {
       return;
     }
     this.groups = groupList;
-    const draft = this.readDraft(); // read before fill(), which forgets drafts of saved forms
+    const draft = readDraft(draftKey(this.number)); // read before fill(), which forgets drafts of saved forms
     this.build();
     this.fill(result.data.sr);
     this.restoreDraft(draft);
@@ -132,28 +126,9 @@ export class SrForm {
     this.form.addEventListener("change", () => this.changed());
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.save(); });
 
-    this.workLogList = h("ol", { class: "log-list work-log-list" });
-    this.workLogSummary = h("input", { type: "text", name: "worklog_summary", maxlength: 200, placeholder: "Summary", "aria-label": "Work-log summary" });
-    this.workLogDetails = h("textarea", { name: "worklog_details", rows: 2, placeholder: "Details (optional)", "aria-label": "Work-log details" });
-    this.workLogVisible = h("input", { type: "checkbox", name: "worklog_client_visible" });
-    const addLog = h("form", { class: "work-log-form", novalidate: true },
-      this.workLogSummary, this.workLogDetails,
-      h("div", { class: "form-footer" },
-        h("label", { class: "check" }, this.workLogVisible, " Visible to the end user"),
-        h("span", { class: "spacer" }),
-        h("button", { type: "submit", class: "btn add-log-button" }, "Add entry")),
-      h("div", { class: "field-error", "data-error-for": "worklog", hidden: true }));
-    addLog.addEventListener("submit", (event) => { event.preventDefault(); this.addWorkLog(); });
-    this.historyList = h("ol", { class: "log-list history-list" });
-    this.transcripts = h("div", { class: "transcripts" });
-    this.workLogCount = h("span", { class: "count" });
-
-    const details = h("div", { class: "sr-activity" },
-      h("section", { class: "sr-section sr-worklog" }, h("h3", {}, "Work log ", this.workLogCount), addLog, this.workLogList),
-      h("section", { class: "sr-section sr-history" }, h("h3", {}, "Status history"), this.historyList),
-      h("section", { class: "sr-section sr-transcript" }, h("h3", {}, "Transcript"), this.transcripts));
+    this.activity = new SrActivity(this.number, { compact: this.compact, onDirtyChange: () => this.onDirtyChange(this.dirty) });
     this.root.replaceChildren(h("div", { class: `sr-form ${this.compact ? "sr-form-compact" : ""}`, dataset: { number: this.number } },
-      h("div", { class: "sr-main card" }, this.head, this.conflict, this.draftNote, this.form), details));
+      h("div", { class: "sr-main card" }, this.head, this.conflict, this.draftNote, this.form), this.activity.el));
   }
 
   // --- filling -------------------------------------------------------------------------------
@@ -189,7 +164,7 @@ export class SrForm {
     this.priority.replaceChildren(...options(PRIORITY));
     this.impact.replaceChildren(...options(IMPACT));
     this.setValues(this.serverValues());
-    this.drawLogs(sr);
+    this.activity.draw(sr);
     this.markClean();
   }
 
@@ -242,27 +217,6 @@ export class SrForm {
     this.memo.closest(".field").hidden = !this.status.value; // a note goes with a status change
   }
 
-  drawLogs(sr) {
-    this.workLogCount.textContent = sr.work_log.length ? `(${sr.work_log.length})` : "";
-    this.workLogList.replaceChildren(...(sr.work_log.length ? [...sr.work_log].reverse().map((e) => h("li", { class: "log-entry" },
-      h("div", { class: "log-meta" }, h("strong", {}, e.author), " · ", localDateTime(e.created_at),
-        e.client_visible ? h("span", { class: "tag" }, "visible to end user") : null,
-        e.type !== "WORK" ? h("span", { class: "tag" }, e.type.toLowerCase()) : null),
-      h("div", { class: "log-summary" }, e.summary),
-      e.details ? h("div", { class: "log-details" }, e.details) : null))
-      : [h("li", { class: "muted empty-line" }, "No entries yet.")]));
-    this.historyList.replaceChildren(...[...sr.history].reverse().map((row) => h("li", { class: "log-entry" },
-      h("div", { class: "log-meta" }, h("strong", {}, row.by), " · ", localDateTime(row.at)),
-      h("div", { class: "log-summary" }, row.from ? `${row.from} → ${row.to}` : `Opened as ${row.to}`,
-        row.group ? h("span", { class: "muted" }, ` · ${row.group}`) : null),
-      row.memo ? h("div", { class: "log-details" }, row.memo) : null)));
-    this.transcripts.replaceChildren(...(sr.transcripts.length ? sr.transcripts.map((t, i) => h("details", { class: "transcript", open: i === sr.transcripts.length - 1 && !this.compact },
-      h("summary", {}, `${t.summary} · ${localDateTime(t.created_at)}`),
-      h("pre", { class: "transcript-text" }, t.details || "")))
-      : [h("p", { class: "muted" }, sr.chats.some((c) => c.status === "ACTIVE" || c.status === "WAITING")
-        ? "The transcript is attached when the chat closes." : "No chat transcript.")]));
-  }
-
   // --- dirty tracking and drafts -------------------------------------------------------------
 
   changedFields() {
@@ -281,14 +235,11 @@ export class SrForm {
     if (!this.sr) return;
     const dirty = this.changedFields().length > 0;
     if (dirty) {
-      localStorage.setItem(draftKey(this.number), JSON.stringify({
-        base_version: this.baseVersion, values: this.values(), saved_at: new Date().toISOString(),
-      }));
-      dirtyForms.add(this);
+      writeDraft(draftKey(this.number), { base_version: this.baseVersion, values: this.values() });
     } else {
-      localStorage.removeItem(draftKey(this.number));
-      dirtyForms.delete(this);
+      forgetDraft(draftKey(this.number));
     }
+    setDirty(this, dirty);
     this.showDirty(dirty);
   }
 
@@ -302,13 +253,9 @@ export class SrForm {
   }
 
   markClean() {
-    localStorage.removeItem(draftKey(this.number));
-    dirtyForms.delete(this);
+    forgetDraft(draftKey(this.number));
+    setDirty(this, false);
     this.showDirty(false);
-  }
-
-  readDraft() {
-    try { return JSON.parse(localStorage.getItem(draftKey(this.number)) || "null"); } catch { return null; }
   }
 
   restoreDraft(draft) {
@@ -316,7 +263,7 @@ export class SrForm {
     this.setValues({ ...this.serverValues(), ...draft.values });
     if (draft.base_version) this.baseVersion = draft.base_version;
     this.changed();
-    if (!this.dirty) return;
+    if (!isDirty(this)) return;
     const stale = draft.base_version && draft.base_version !== this.sr.version;
     this.draftNote.replaceChildren(
       h("span", {}, `Restored your unsaved changes from ${localDateTime(draft.saved_at)}.`,
@@ -417,27 +364,11 @@ export class SrForm {
     toast("Loaded the latest version; your edits are still in the form. Check them and save.");
   }
 
-  async addWorkLog() {
-    const box = this.root.querySelector('[data-error-for="worklog"]');
-    box.hidden = true;
-    const result = await api("POST", `/agent/api/sr/${encodeURIComponent(this.number)}/worklog`, {
-      summary: this.workLogSummary.value, details: this.workLogDetails.value,
-      client_visible: this.workLogVisible.checked,
-    });
-    if (!result.ok) { box.textContent = result.data.message; box.hidden = false; return; }
-    this.workLogSummary.value = "";
-    this.workLogDetails.value = "";
-    this.workLogVisible.checked = false;
-    this.sr.work_log.push(result.data.entry);
-    this.drawLogs(this.sr);
-    toast("Work-log entry added.", "success");
-  }
-
   /** Reload from the server (e.g. after the chat closed and attached its transcript). */
   async refresh() {
     const result = await api("GET", `/agent/api/sr/${encodeURIComponent(this.number)}`);
     if (!result.ok || !this.sr) return;
-    if (this.dirty) { this.sr.transcripts = result.data.sr.transcripts; this.drawLogs(result.data.sr); return; }
+    if (isDirty(this)) { this.activity.draw(result.data.sr); return; }
     this.fill(result.data.sr);
   }
 }
