@@ -83,3 +83,23 @@ def test_csrf_is_required_for_console_writes(database_url, desk):
         accepted = client.post("/agent/api/preferences", json={"notify_sound": True},
                                headers={"X-CSRFToken": meta})
         assert accepted.status_code == 200
+
+
+def test_console_pages_need_a_login(client, desk):
+    for path in ("/", "/my-work", "/sr/SR1001"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/agent/api/my-work").status_code == 401
+    assert client.post("/agent/api/preferences", json={}).status_code == 401
+
+
+def test_manager_may_open_any_sr_and_agents_only_theirs(app, desk):
+    number = new_chat("Network", "Switch down").sr.number
+    maria = log_in(app, "maria")
+    assert maria.get(f"/agent/api/sr/{number}").status_code == 200
+    assert maria.get(f"/sr/{number}").status_code == 200
+    alice = log_in(app, "alice")
+    page = alice.get(f"/sr/{number}")
+    assert page.status_code == 403 and "belongs to a group you are not in" in page.get_data(
+        as_text=True)
+    assert alice.get("/sr/SR424242").status_code == 404
