@@ -253,7 +253,8 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
         events.ServiceRequestChanged(sr.id, sr.number),
     )
     if greeting_message is not None:
-        events.publish(events.MessagePosted(chat.id, serialize_message(greeting_message)))
+        events.publish(events.MessagePosted(chat.id, serialize_message(greeting_message),
+                                            agent.id, True))
     return chat
 
 
@@ -316,10 +317,15 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
     condition = [Chat.id == chat_key, Chat.status.in_(OPEN_STATES)]
     if sender.role == SenderRole.AGENT:
         condition += [Chat.status == ChatStatus.ACTIVE, Chat.agent_id == sender.user_id]
-    touched = db.session.execute(
-        update(Chat).where(*condition).values(last_activity_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    stamp = (update(Chat).where(*condition).values(last_activity_at=now)
+             .execution_options(synchronize_session=False))
+    agent_known = db.session.get_bind().dialect.update_returning
+    if agent_known:
+        # The same statement tells the chat's agent, which the publisher needs to route it.
+        row = db.session.execute(stamp.returning(Chat.agent_id)).first()
+        touched, agent_id = (0, None) if row is None else (1, row[0])
+    else:
+        touched, agent_id = db.session.execute(stamp).rowcount, None
     if touched != 1:
         db.session.rollback()
         existing = _message_by_client_id(chat_key, client_id)
@@ -340,7 +346,7 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
         if existing is None:
             raise
         return serialize_message(existing), False
-    events.publish(events.MessagePosted(chat_key, payload))
+    events.publish(events.MessagePosted(chat_key, payload, agent_id, agent_known))
     return payload, True
 
 

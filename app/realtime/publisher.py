@@ -148,7 +148,8 @@ def _chat_left_queue(event: events.ChatLeftQueue) -> None:
 
 
 def _message_posted(event: events.MessagePosted) -> None:
-    agent_id = db.session.scalar(db.select(Chat.agent_id).where(Chat.id == event.chat_id))
+    agent_id = event.agent_id if event.agent_known else db.session.scalar(
+        db.select(Chat.agent_id).where(Chat.id == event.chat_id))
     _emit_chat("message", event.message, event.chat_id, agent_id, skip_origin=True)
 
 
