@@ -73,6 +73,15 @@ def test_tabs_with_unread_badges_and_transfer(new_context, sqlite_live_server):
         item = bob.locator(f".waiting-item[data-chat-id='{second.chat_id}']")
         expect(item.locator(".queue-chip")).to_have_text("Network")
         expect(item.locator(".waiting-name")).to_have_text("Ben Ode")
+        # The end user ends the other chat: the agent is told and the SR stays beside it.
+        ack = first.sio.call("close", {"chat_id": first.chat_id}, namespace="/chat", timeout=10)
+        assert ack["ok"], ack
+        ann_pane = alice.locator(f"#chat-pane-{first.chat_id}")
+        expect(ann_pane.locator(".msg-note")).to_have_text("The end user closed the chat.")
+        expect(ann_pane.locator("textarea[name=body]")).to_be_disabled()
+        expect(ann_tab.locator(".tab-dot")).to_have_class(re.compile("is-closed"))
+        expect(ann_pane.locator(".sr-panel .transcript-text")).to_contain_text(
+            "It has no lights at all")
         bob.goto(f"{base}/sr/{second.sr_number}")
         expect(bob.locator("#sr-form-root .history-list li").first).to_contain_text(
             re.compile(r"Network"))
