@@ -172,6 +172,19 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
     panel.locator(".add-log-button").click()
     expect(panel.locator(".work-log-list")).to_contain_text("Called the end user back")
 
+    # The ended chat keeps its tab (and SR) across a reload until the agent removes it.
+    page.reload()
+    pane = page.locator(f".chat-pane[data-chat-id='{visitor.chat_id}']")
+    expect(pane.locator(".msg-body").last).to_have_text(
+        "Please hold the power button for ten seconds.")
+    expect(pane.locator("textarea[name=body]")).to_be_disabled()
+    expect(pane.locator(".sr-panel .status-badge")).to_have_text(outcome)
+    pane.locator(".dismiss-button").click()
+    expect(page.locator(".chat-tab")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#chat-empty")).to_be_visible()
+    expect(page.locator(".chat-tab")).to_have_count(0)
+
     # After a reload, the SR page shows everything that was saved.
     sr_page = page.context.new_page()
     sr_page.goto(f"{base}/sr/{visitor.sr_number}")

@@ -19,6 +19,18 @@ const paneTemplate = document.getElementById("chat-pane-template");
 const chatSocket = chatConnection();
 const myName = document.querySelector(".welcome-bar").dataset.displayName;
 
+// Ended chats stay in their tab (with the SR beside them) until the agent removes the tab,
+// across reloads too.
+const KEPT = `console-ended-chats:${document.querySelector(".welcome-bar").dataset.user}`;
+function keptChats() {
+  try { return JSON.parse(localStorage.getItem(KEPT) || "[]"); } catch { return []; }
+}
+function keepChat(chatId, keep) {
+  const ids = new Set(keptChats());
+  if (keep) ids.add(chatId); else ids.delete(chatId);
+  localStorage.setItem(KEPT, JSON.stringify([...ids]));
+}
+
 const waiting = new Map(); // chat_id -> chat summary
 const seen = new Set(); // waiting chats already drawn once (new ones slide in)
 const views = new Map(); // chat_id -> ChatView
@@ -264,6 +276,7 @@ class ChatView {
     if (this.status !== "ACTIVE" && this.closedShown) return;
     this.status = "CLOSED";
     this.closedShown = true;
+    keepChat(this.chatId, true);
     if (reason) this.note(reason);
     this.setTyping(false);
     this.q(".composer").classList.add("is-closed");
@@ -324,6 +337,7 @@ class ChatView {
     this.tab.remove();
     this.pane.remove();
     views.delete(this.chatId);
+    keepChat(this.chatId, false);
     if (selected === this.chatId) select(views.keys().next().value ?? null);
   }
 }
@@ -378,6 +392,14 @@ chatSocket.on("chat_transferred", (data) => {
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden && selected !== null) { const view = views.get(selected); if (view) { view.unread = 0; view.drawTab(); } }
 });
+
+for (const chatId of keptChats()) {
+  chatSocket.timeout(ACK_TIMEOUT).emit("history", { chat_id: chatId }, (err, ack) => {
+    if (err) return;
+    if (!ack?.ok || !ack.chat) { keepChat(chatId, false); return; }
+    openChat(ack.chat).history(ack);
+  });
+}
 
 if (location.hash === "#waiting") document.getElementById("waiting").focus?.();
 drawWaiting();
