@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -521,13 +522,47 @@ def test_agent_joining_while_away_and_transfer_back_into_line(shared_desk, new_c
         bob.close()
 
 
-def test_idle_chat_closed_by_the_desk_and_a_rate_limited_new_request(tmp_path, new_context):
+def wait_until(check, timeout: float = 15.0):
+    """Poll a database condition (bounded): True, or the test fails with what was seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = check()
+        if seen is True or time.monotonic() > deadline:
+            assert seen is True, seen
+            return
+        time.sleep(0.2)
+
+
+def test_abandoned_idle_and_rate_limited_chats_are_explained(tmp_path, new_context):
     desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path,
-                             CHAT_IDLE_TIMEOUT="2", REALTIME_SWEEP_INTERVAL="0.5",
-                             RATELIMIT_ENABLED="true", CHAT_REQUEST_RATE_LIMIT="1 per minute")
+                             CHAT_ABANDON_GRACE="1", CHAT_IDLE_TIMEOUT="2",
+                             REALTIME_SWEEP_INTERVAL="0.5", RATELIMIT_ENABLED="true",
+                             CHAT_REQUEST_RATE_LIMIT="2 per minute")
     try:
+        # The end user leaves while waiting: the chat is abandoned, the SR stays open.
         page = new_context().new_page()
         widget, chat_id = start_chat_in_widget(page, desk, "Ida Idle", "Is the VPN down?")
+        sr_number = stored_chat(page)["sr"]
+        page.goto("about:blank")
+
+        def abandoned():
+            rows = desk.query("select status from chat where id = :id", id=chat_id)
+            return rows == [("ABANDONED",)] or rows
+        wait_until(abandoned)
+        page.goto(desk.site.url)
+        widget = page.locator("#service-desk-chat .sdc")
+        expect(widget.locator(".closed-text")).to_have_text(
+            f"The chat ended before an agent could join. Your request {sr_number} stays open "
+            "and the desk will follow up by e-mail.")
+        expect(widget.locator(".rate-form")).to_be_hidden()  # nobody to rate
+
+        # A new chat that nobody writes in is closed by the desk, which says why.
+        page.get_by_role("button", name="Start a new chat").click()
+        page.get_by_label("Topic").select_option(label="VPN, Wi-Fi and network drives")
+        page.get_by_label("How can we help?").fill("Is the VPN down? Still there?")
+        page.get_by_role("button", name="Start chat").click()
+        expect(widget).to_have_attribute("data-connection", "online")
+        chat_id = stored_chat(page)["chatId"]
         bob = AgentClient(desk.server.url, "bob")
         try:
             bob.accept(chat_id)
@@ -540,13 +575,13 @@ def test_idle_chat_closed_by_the_desk_and_a_rate_limited_new_request(tmp_path, n
         assert desk.query("select status, closed_by from chat where id = :id", id=chat_id) == [
             ("CLOSED", "SYSTEM")]
 
-        # A second request within the minute is over this installation's limit: said plainly.
+        # A third request within the minute is over this installation's limit: said plainly.
         page.get_by_role("button", name="Start a new chat").click()
         page.get_by_label("How can we help?").fill("And the printer too.")
         page.get_by_role("button", name="Start chat").click()
         expect(widget.locator(".form-error")).to_have_text(
             "Too many chat requests from your network. Please wait a minute and try again.")
-        assert desk.query("select count(*) from chat") == [(1,)]
+        assert desk.query("select count(*) from chat") == [(2,)]
     finally:
         desk.site.stop()
         desk.server.stop()

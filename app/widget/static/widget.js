@@ -58,7 +58,7 @@
       you: "You",
       end_chat: "End chat", end_confirm: "End this chat?", end_yes: "End chat", end_no: "Keep chatting",
       closed_by_visitor: "You ended the chat.", closed_by_agent: "{agent} ended the chat.",
-      closed_by_system: "The chat was closed.", closed_abandoned: "The chat was closed before an agent joined.",
+      closed_by_system: "The chat was closed.", closed_abandoned: "The chat ended before an agent could join. Your request {sr} stays open and the desk will follow up by e-mail.",
       rate_q: "How was your chat?", rate_star: "{n} of 5", comment_ph: "Anything you'd like to add? (optional)",
       rate_send: "Send rating", rated: "Thank you for your feedback!",
       transcript: "E-mail me the transcript", transcript_sent: "The transcript is on its way to {email}.",
@@ -102,7 +102,7 @@
       you: "Sie",
       end_chat: "Chat beenden", end_confirm: "Diesen Chat beenden?", end_yes: "Chat beenden", end_no: "Weiter chatten",
       closed_by_visitor: "Sie haben den Chat beendet.", closed_by_agent: "{agent} hat den Chat beendet.",
-      closed_by_system: "Der Chat wurde geschlossen.", closed_abandoned: "Der Chat wurde geschlossen, bevor jemand beitrat.",
+      closed_by_system: "Der Chat wurde geschlossen.", closed_abandoned: "Der Chat endete, bevor jemand beitreten konnte. Ihre Anfrage {sr} bleibt offen, und wir melden uns per E-Mail.",
       rate_q: "Wie war Ihr Chat?", rate_star: "{n} von 5", comment_ph: "Möchten Sie noch etwas sagen? (optional)",
       rate_send: "Bewertung senden", rated: "Danke für Ihre Rückmeldung!",
       transcript: "Verlauf per E-Mail senden", transcript_sent: "Der Verlauf ist unterwegs an {email}.",
@@ -896,7 +896,7 @@
   });
 
   function closedText(event) {
-    if (store.status === "ABANDONED") return t("closed_abandoned");
+    if (store.status === "ABANDONED") return t("closed_abandoned", { sr: store.sr || "" });
     var by = event.closed_by || store.closedBy;
     if (by === "VISITOR") return t("closed_by_visitor");
     if (by === "AGENT") return t("closed_by_agent", { agent: store.agent || t("title") });
