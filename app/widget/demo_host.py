@@ -6,7 +6,8 @@ It is a separate tiny WSGI app (standard library only, so it starts at once as a
 script without importing the desk), and the widget really runs
 cross-origin, as on a customer's site. Query parameters override the tag's data attributes
 (``?queue=Software``, ``?lang=de``, ``?color=%230f766e``) to show the settings;
-``?csp=strict`` serves the page under a strict Content-Security-Policy.
+``?csp=strict`` serves the page under a strict Content-Security-Policy; ``?plain=1`` embeds
+the bare tag (no data attributes).
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def make_app(server_url: str, defaults: dict[str, str] | None = None):
         if environ.get("PATH_INFO", "/") not in ("/", "/index.html"):
             start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"Not found"]
-        settings = dict(base)
         query = parse_qs(environ.get("QUERY_STRING", ""))
+        settings = {} if query.get("plain") == ["1"] else dict(base)  # ?plain=1: the bare tag
         for name in SETTINGS:
             if name in query:
                 settings[name] = query[name][0]

@@ -624,3 +624,11 @@ def test_widget_works_on_a_site_with_a_strict_content_security_policy(shared_des
     widget, chat_id = start_chat_in_widget(page, desk, "Sam Strict", "Locked-down intranet.")
     expect(widget.locator(".msg.mine .bubble")).to_have_text(["Locked-down intranet."])
     assert chat_id
+
+
+def test_bare_tag_offers_every_chat_queue_of_the_desk(shared_desk, new_context):
+    page = new_context().new_page()
+    page.goto(shared_desk.site.url + "/?plain=1")
+    open_widget(page)
+    expect(page.get_by_label("Topic").locator("option")).to_have_text(
+        ["Hardware", "Network", "Software"])
