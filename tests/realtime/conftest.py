@@ -22,13 +22,13 @@ def _module_server(request, tmp_path_factory, env: dict) -> LiveServer:
     return server
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="package", params=BACKENDS)
 def server(request, tmp_path_factory):
-    """One live server per backend for a whole module (tests use their own chats)."""
+    """One live server per backend shared by these tests (each test makes its own chats)."""
     return _module_server(request, tmp_path_factory, dict(EVENT_LIMITS))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="package", params=BACKENDS)
 def quick_timers_server(request, tmp_path_factory):
     """A live server whose abandon grace and idle time-out are a few seconds."""
     return _module_server(request, tmp_path_factory, {
