@@ -91,4 +91,4 @@ def start(app: Flask, namespaces) -> None:
         except ImportError:
             log.info("no mail sender module: outgoing mail stays in the outbox")
         else:
-            socketio.start_background_task(mail_sender.run_worker, app)
+            app.extensions["mail_worker"] = mail_sender.run_worker(app)  # starts its own task
