@@ -74,6 +74,8 @@ class Config:
         self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR") or None
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "")
         self.FLASK_ADMIN_SWATCH = "cerulean"
+        # Calendar days of the desk dashboard ("today", the last 7 days): an IANA zone name.
+        self.DESK_TIMEZONE = env.get("DESK_TIMEZONE", "UTC")
         self.WTF_CSRF_TIME_LIMIT = None
 
 
