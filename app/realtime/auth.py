@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_login import current_user
 from socketio.exceptions import ConnectionRefusedError
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,6 +55,7 @@ def agent_user_id(*, allow_unverified: bool = False) -> int:
     With `allow_unverified`, a database outage falls back to the user id in the signed session
     cookie, so that the queue indicator can still be told that the server has a problem.
     """
+    _require_own_origin()
     try:
         user = current_user._get_current_object()
         if user.is_authenticated:
@@ -66,6 +68,19 @@ def agent_user_id(*, allow_unverified: bool = False) -> int:
         raise refuse(DeskError("unavailable", "The service is unavailable; try again soon.")
                      ) from None
     raise refuse(DeskError("unauthorized", "Log in as an agent to use this channel."))
+
+
+def _require_own_origin() -> None:
+    """Cookie-authenticated sockets only from the app's own pages.
+
+    The widget's origins may open sockets too (they authenticate with a visitor token), but a
+    page on one of them must not ride an agent's session cookie (cross-site WebSocket
+    hijacking). Clients that send no Origin (not browsers) are not concerned.
+    """
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc.lower() != request.host.lower():
+        raise refuse(DeskError("forbidden_origin",
+                               "Agent connections are accepted from this site's own pages only."))
 
 
 def visitor_chat(token: object) -> Chat:

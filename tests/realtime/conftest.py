@@ -11,6 +11,7 @@ from tests.support.server import LiveServer
 
 # Generous enough for the bad-input tests, small enough that a flood trips it for sure.
 EVENT_LIMITS = {"SOCKET_EVENT_BURST": "30", "SOCKET_EVENTS_PER_SECOND": "3"}
+WIDGET_ORIGIN = "https://shop.example.com"
 
 
 def _module_server(request, tmp_path_factory, env: dict) -> LiveServer:
@@ -25,7 +26,8 @@ def _module_server(request, tmp_path_factory, env: dict) -> LiveServer:
 @pytest.fixture(scope="package", params=BACKENDS)
 def server(request, tmp_path_factory):
     """One live server per backend shared by these tests (each test makes its own chats)."""
-    return _module_server(request, tmp_path_factory, dict(EVENT_LIMITS))
+    return _module_server(request, tmp_path_factory,
+                          {**EVENT_LIMITS, "WIDGET_ALLOWED_ORIGINS": WIDGET_ORIGIN})
 
 
 @pytest.fixture(scope="package", params=BACKENDS)

@@ -40,7 +40,7 @@ class Peer:
     """A python-socketio client over WebSocket that records every event it receives."""
 
     def __init__(self, base_url: str, namespaces: list[str], *, headers: dict | None = None,
-                 auth=None, reconnection: bool = True) -> None:
+                 auth=None, reconnection: bool = True, origin: str | None = None) -> None:
         self.base_url = base_url
         self.namespaces = namespaces
         self.headers = headers or {}
@@ -49,8 +49,10 @@ class Peer:
         self.consumed: set[int] = set()
         self.connect_errors: list[object] = []
         self.cond = threading.Condition()
+        # A browser page's Origin (the WebSocket client sends the server's own by default).
+        extra = {"websocket_extra_options": {"origin": origin}} if origin else {}
         self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2,
-                                   reconnection_delay_max=1, randomization_factor=0)
+                                   reconnection_delay_max=1, randomization_factor=0, **extra)
         for namespace in namespaces:
             self.sio.on("*", self._recorder(namespace), namespace=namespace)
             self.sio.on("connect_error", self._connect_error(namespace), namespace=namespace)

@@ -9,7 +9,8 @@ import pytest
 import socketio
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from tests.realtime.peers import Peer, client_id, request_chat
+from tests.realtime.conftest import WIDGET_ORIGIN
+from tests.realtime.peers import Peer, client_id, login_cookie, request_chat
 
 SECRET = "live-test-secret"  # LiveServer's SECRET_KEY
 
@@ -187,3 +188,24 @@ def test_a_flood_from_one_socket_is_rate_limited_and_the_socket_recovers(server,
     again = erin.call("send", {"chat_id": made["chat_id"], "body": "calm now",
                                "client_id": client_id()})
     assert again["ok"] is True
+
+
+def test_agent_sockets_refuse_other_sites_pages_even_allowed_widget_hosts(server):
+    """A page on a widget host may open end-user sockets, never ride an agent's cookie."""
+    cookie = login_cookie(server.url, "alice")
+    for namespace in ("/queue", "/chat"):
+        hijack = Peer(server.url, [namespace], reconnection=False,
+                      headers={"Cookie": cookie}, origin=WIDGET_ORIGIN)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            hijack.connect()
+        assert hijack.connect_errors[-1]["data"]["error"] == "forbidden_origin"
+    own = Peer(server.url, ["/queue"], reconnection=False,
+               headers={"Cookie": cookie}, origin=server.url).connect()
+    assert own.wait("queue_state", "/queue")["queues"]
+    own.disconnect()
+    made = request_chat(server.url, email="shopper@example.org")
+    shopper = Peer(server.url, ["/chat"], reconnection=False,
+                   origin=WIDGET_ORIGIN,
+                   auth={"visitor_token": made["visitor_token"]}).connect()
+    assert shopper.wait("history", "/chat")["chat_id"] == made["chat_id"]
+    shopper.disconnect()
