@@ -1,9 +1,10 @@
 """The end-user chat widget: ``/widget.js``, one script tag on any site.
 
-The script is a single vanilla file (``static/widget.js``) that builds its UI inside a Shadow
-DOM and loads the Socket.IO client from this server's ``/vendor/``. The few server settings it
-needs (the message limit) are written into the file when it is served, so the widget makes no
-extra request before it can show its launcher.
+The script is a single vanilla file that builds its UI inside a Shadow DOM and loads the
+Socket.IO client from this server's ``/vendor/``. Its sources are kept by meaning:
+``static/widget.js`` (behaviour), ``static/widget.css`` (looks), ``static/strings.json`` (every
+text, per language); they and the server settings it needs (the message limit) are put into
+one file when it is served, so the widget makes no extra request before it shows its launcher.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from app.desk import people
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONFIG_MARK = "/*@SERVER_CONFIG@*/{}"
+STRINGS_MARK = "/*@STRINGS@*/{}"
+STYLES_MARK = '/*@STYLES@*/""'
 
 bp = Blueprint("widget", __name__)
 
@@ -29,8 +32,14 @@ def _widget_source() -> tuple[bytes, bytes, str]:
     if cached is not None and not current_app.debug:
         return cached
     config = {"maxLength": current_app.config["CHAT_MESSAGE_MAX_LENGTH"]}
+    strings = json.loads((STATIC / "strings.json").read_text(encoding="utf-8"))
+    styles = (STATIC / "widget.css").read_text(encoding="utf-8")
     text = (STATIC / "widget.js").read_text(encoding="utf-8")
-    body = text.replace(CONFIG_MARK, json.dumps(config), 1).encode("utf-8")
+    for mark, value in ((CONFIG_MARK, config), (STRINGS_MARK, strings), (STYLES_MARK, styles)):
+        if mark not in text:
+            raise RuntimeError(f"widget.js lost its {mark} placeholder")
+        text = text.replace(mark, json.dumps(value, ensure_ascii=False), 1)
+    body = text.encode("utf-8")
     etag = hashlib.sha256(body).hexdigest()[:24]
     cached = (body, gzip.compress(body, compresslevel=9, mtime=0), etag)
     current_app.extensions["widget_js"] = cached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from pathlib import Path
 
@@ -37,6 +38,23 @@ def test_widget_loads_nothing_from_third_parties():
     body = code.split("*/", 1)[1]  # after the header comment with the embedding example
     assert not re.findall(r"https?://", body), "the widget must only talk to its own server"
     assert 'SERVER + "/vendor/socket.io.min.js"' in body
+    styles = (WIDGET_JS.parent / "widget.css").read_text(encoding="utf-8")
+    assert "url(" not in styles and "@import" not in styles  # no fonts or images from anywhere
+
+
+def test_every_language_has_every_text_of_english():
+    strings = json.loads((WIDGET_JS.parent / "strings.json").read_text(encoding="utf-8"))
+    english = strings["en"]
+    assert len(strings) >= 2
+    for language, texts in strings.items():
+        assert set(texts) == set(english), language
+        for key, text in texts.items():
+            assert set(re.findall(r"\{(\w+)\}", text)) == set(
+                re.findall(r"\{(\w+)\}", english[key])), (language, key)
+    used = set(re.findall(r'\bt\("(\w+)"', WIDGET_JS.read_text(encoding="utf-8")))
+    used |= set(re.findall(r'data-t(?:-aria|-ph)?="(\w+)"', WIDGET_JS.read_text(encoding="utf-8")))
+    assert len(used) > 50, "the widget's texts come from strings.json"
+    assert used == set(english), ("missing", used - set(english), "unused", set(english) - used)
 
 
 def test_widget_never_puts_variable_text_into_inner_html():
