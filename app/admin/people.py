@@ -44,6 +44,7 @@ class PersonView(DeskModelView):
     column_list = ["display_name", "email", "phone", "groups", "user", "created_at"]
     column_labels = {"display_name": "Name", "email": "E-mail", "groups": "Groups",
                      "user": "Login", "created_at": "Created"}
+    search_hint = "Name, e-mail or phone"
     column_searchable_list = ["display_name", "email", "phone"]
     column_filters = ["display_name", "email", "groups.name", "created_at"]
     column_sortable_list = ["display_name", "email", "phone", "created_at"]
@@ -70,6 +71,7 @@ class PersonGroupView(DeskModelView):
                    "description"]
     column_labels = {"is_chat_queue": "Chat queue", "waiting": "Waiting now",
                      "agents_online": "Agents online"}
+    search_hint = "Group name or description"
     column_searchable_list = ["name", "description"]
     column_filters = ["name", "is_chat_queue"]
     column_sortable_list = ["name", "is_chat_queue"]
@@ -124,6 +126,7 @@ class UserView(DeskModelView):
                    "created_at"]
     column_labels = {"person": "Name", "is_enabled": "Enabled", "groups": "Groups",
                      "last_login_at": "Last login", "created_at": "Created"}
+    search_hint = "Username, name or e-mail"
     column_searchable_list = ["username", "person.display_name", "person.email"]
     column_filters = ["username", "role", "is_enabled", "last_login_at"]
     column_sortable_list = ["username", ("person", "person.display_name"), "role",

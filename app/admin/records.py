@@ -80,6 +80,7 @@ class ChatView(DeskModelView):
                            "question", "requested_at", "accepted_at", "closed_at", "closed_by",
                            "close_reason", "last_activity_at", "visitor_left_at", "rating",
                            "rating_comment"]
+    search_hint = "End user's name, e-mail or question"
     column_searchable_list = ["question", "visitor.display_name", "visitor.email"]
     column_filters = ["status", "queue.name", "requested_at", "accepted_at", "rating"]
     column_sortable_list = ["id", "status", "requested_at", "accepted_at", "closed_at",
@@ -121,6 +122,7 @@ class OutboxView(DeskModelView):
     column_labels = {"id": "#", "service_request": "SR", "to_address": "To",
                      "last_error": "Last error", "next_attempt_at": "Next try",
                      "created_at": "Queued", "sent_at": "Sent"}
+    search_hint = "Recipient or subject"
     column_searchable_list = ["to_address", "subject"]
     column_filters = ["status", "kind", "attempts", "created_at", "next_attempt_at"]
     column_sortable_list = ["id", "kind", "to_address", "status", "attempts",

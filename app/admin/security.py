@@ -79,6 +79,11 @@ class DeskModelView(ManagerOnly, ModelView):
 
         super().__init__(model, db, *args, **kwargs)
 
+    search_hint = ""  # the search box's placeholder, in the desk's words
+
+    def search_placeholder(self) -> str:
+        return self.search_hint or super().search_placeholder()
+
     def validate_form(self, form) -> bool:  # noqa: ANN001
         valid = super().validate_form(form)
         if not valid and csrf_failed(form):

@@ -150,6 +150,7 @@ class ServiceRequestView(DeskModelView):
         "created_at", "changed_at",
     ]
     column_default_sort = ("changed_at", True)
+    search_hint = "SR number, summary, end user's name or e-mail"
     column_searchable_list = ["number", "summary", "reported_by.display_name",
                               "reported_by.email"]
     column_filters = ["number", "summary", "status", "owner.display_name", "owner_group.name",
@@ -166,9 +167,6 @@ class ServiceRequestView(DeskModelView):
         "created_at": lambda v, c, m, n: local_time(m.created_at),
         "changed_at": lambda v, c, m, n: local_time(m.changed_at),
     }
-
-    def search_placeholder(self) -> str:
-        return "SR number, summary, end user's name or e-mail"
 
     # --- forms ---------------------------------------------------------------------------
 

@@ -172,7 +172,11 @@ async function refresh() {
   clearTimeout(timer);
   try {
     const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (response.redirected || !response.ok) throw new Error(`HTTP ${response.status}`);
+    if (response.redirected || response.status === 403) {
+      setLive("error", "Signed out: reload the page to log in again");
+      return; // no point polling a login page
+    }
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
     render(await response.json());
     setLive("live", "Live");
   } catch (error) {
