@@ -116,6 +116,7 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     console = new_context(timezone_id=TIMEZONE).new_page()
     login(console, desk.server.url, "alice")
     console.goto(desk.server.url + "/")
+    expect(widget.locator(".agents")).to_have_text("1 agent is online.")  # told live
     console.locator(f".waiting-item[data-chat-id='{first['chat_id']}'] .accept-button").click()
     expect(widget.locator(".position")).to_have_text("You are next in line.")
     # Let the console settle (it redraws its waiting list on queue events) before the next click.
