@@ -46,7 +46,17 @@ def seed_a_week(database_url: str) -> None:
     from app.desk import chats
     from app.desk import requests as sr_rules
     from app.extensions import db
-    from app.models import Chat, SenderRole, ServiceRequest, SRStatus, User, utcnow
+    from app.models import (
+        Chat,
+        ChatMessage,
+        SenderRole,
+        ServiceRequest,
+        SRStatus,
+        StatusHistory,
+        User,
+        WorkLogEntry,
+        utcnow,
+    )
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
@@ -66,8 +76,15 @@ def seed_a_week(database_url: str) -> None:
                 chats.accept_chat(chat_id, agent)
                 chats.post_message(chat_id, chats.Sender.agent(agent), "Let me have a look.",
                                    f"seed-{index}")
-                chats.close_chat(chat_id, by=SenderRole.AGENT, agent=agent)
                 wait = 15 + (index * 37) % 240
+                for offset, message_id in enumerate(db.session.scalars(
+                        select(ChatMessage.id).where(ChatMessage.chat_id == chat_id)
+                        .order_by(ChatMessage.id))):  # back-date before the transcript is made
+                    db.session.execute(update(ChatMessage).where(ChatMessage.id == message_id)
+                                       .values(sent_at=requested + timedelta(
+                                           seconds=wait * min(offset, 1) + 20 * offset)))
+                db.session.commit()
+                chats.close_chat(chat_id, by=SenderRole.AGENT, agent=agent)
                 values.update(accepted_at=requested + timedelta(seconds=wait),
                               closed_at=requested + timedelta(seconds=wait, minutes=6))
                 sr = db.session.get(ServiceRequest, sr_id)
@@ -83,7 +100,15 @@ def seed_a_week(database_url: str) -> None:
                         changes={"reported_priority": 2 + index % 3, "impact": 2})
             db.session.execute(update(Chat).where(Chat.id == chat_id).values(**values))
             db.session.execute(update(ServiceRequest).where(ServiceRequest.id == sr_id)
-                               .values(created_at=requested, version=ServiceRequest.version))
+                               .values(created_at=requested, changed_at=requested + timedelta(
+                                   minutes=9), version=ServiceRequest.version))
+            for step, row_id in enumerate(db.session.scalars(
+                    select(StatusHistory.id).where(StatusHistory.sr_id == sr_id)
+                    .order_by(StatusHistory.id))):
+                db.session.execute(update(StatusHistory).where(StatusHistory.id == row_id)
+                                   .values(changed_at=requested + timedelta(minutes=9 * step)))
+            db.session.execute(update(WorkLogEntry).where(WorkLogEntry.sr_id == sr_id)
+                               .values(created_at=requested + timedelta(minutes=7)))
             db.session.commit()
         db.session.remove()
         db.engine.dispose()
