@@ -178,3 +178,17 @@ def update_account(user_id: int, *, actor: User | None, role: object = None,
     user.is_enabled = enabled
     db.session.commit()
     return user
+
+
+def check_queue_flag(group: PersonGroup, was_chat_queue: bool) -> None:
+    """A group stops being a chat queue only while no chat waits in it (they would be lost)."""
+    if not was_chat_queue or group.is_chat_queue or group.id is None:
+        return
+    from app.models import Chat, ChatStatus
+
+    waiting = db.session.scalar(select(func.count(Chat.id)).where(
+        Chat.queue_id == group.id, Chat.status == ChatStatus.WAITING))
+    if waiting:
+        raise ValidationError(
+            "queue_busy", f"{waiting} chat(s) still wait in {group.name}: transfer or answer "
+            "them before it stops being a chat queue.", "is_chat_queue")
