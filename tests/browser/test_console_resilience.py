@@ -89,7 +89,11 @@ def test_indicator_shows_the_error_mark_while_the_server_is_away(console, sqlite
     shot(text.locator(".bar-right"), "indicator-text-disconnected.png", around=True)
     shot(bubble.locator(".bar-right"), "indicator-bubble-disconnected.png", around=True)
 
-    sqlite_live_server.start()
+    try:
+        sqlite_live_server.start()
+    except RuntimeError as exc:  # say why, in the failure itself (the log may not survive)
+        log = sqlite_live_server.log_path.read_text(errors="replace")[-3000:]
+        raise AssertionError(f"{exc}\n--- server log ---\n{log}") from exc
     # Back on the same port: both recover with the count, without a reload.
     expect(text_indicator).to_have_attribute("data-state", "waiting", timeout=20_000)
     expect(text_indicator).to_have_text("Chat Queue (1)")
