@@ -61,11 +61,16 @@ class ChatNamespace(DeskNamespace):
             else:
                 self._connect_agent(auth)
         except DeskError as exc:
+            self.clients.pop(request.sid, None)
             raise refuse(exc) from None
         except SQLAlchemyError:
             log.exception("database error on /chat connect")
+            self.clients.pop(request.sid, None)
             db.session.rollback()
             raise refuse(UNAVAILABLE) from None
+        except Exception:
+            self.clients.pop(request.sid, None)
+            raise
         finally:
             db.session.remove()
 

@@ -36,6 +36,9 @@ class QueueNamespace(DeskNamespace):
         except DeskError as exc:
             self.clients.pop(request.sid, None)
             raise refuse(exc) from None
+        except Exception:
+            self.clients.pop(request.sid, None)
+            raise
         finally:
             db.session.remove()
 
