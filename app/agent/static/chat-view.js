@@ -1,0 +1,258 @@
+// One live or ended chat in the Agent Chat window: its tab (unread badge, unsaved-SR mark),
+// its pane (end user, SR link, messages with local times and delivery state, typing, close,
+// transfer) and its SR form beside it.
+
+import { h, localDateTime, localTime, newClientId, toast } from "./dom.js";
+import { lastMessageIds } from "./queue-link.js";
+import { SrForm } from "./sr-form.js";
+
+const ACK_TIMEOUT = 10000;
+const TYPING_IDLE = 2500;
+
+export class ChatView {
+  /**
+   * summary: the chat as chat_summary() lists it. desk: what the window lends a chat —
+   * {socket, template, tabs, panes, queues, myName, isSelected(id), select(id), keep(id, on),
+   * removed(view)}.
+   */
+  constructor(summary, desk) {
+    this.desk = desk;
+    this.chatId = summary.chat_id;
+    this.summary = summary;
+    this.status = summary.status;
+    this.unread = 0;
+    this.messages = new Map(); // id or client id -> element
+    this.pane = this.desk.template.content.firstElementChild.cloneNode(true);
+    this.pane.dataset.chatId = this.chatId;
+    this.pane.id = `chat-pane-${this.chatId}`;
+    this.q = (sel) => this.pane.querySelector(sel);
+    this.list = this.q(".messages");
+    this.typingEl = this.q(".typing-indicator");
+    this.textarea = this.q("textarea");
+    this.tab = h("button", { type: "button", role: "tab", class: "chat-tab", id: `chat-tab-${this.chatId}`, "aria-controls": this.pane.id, dataset: { chatId: this.chatId }, onclick: () => this.desk.select(this.chatId) });
+    this.drawHead();
+    this.srForm = new SrForm(this.q(".sr-panel"), summary.sr.number, { compact: true, onDirtyChange: () => this.drawTab() });
+    this.srForm.load();
+    this.q(".close-button").addEventListener("click", () => this.askClose());
+    this.q(".transfer-button").addEventListener("click", () => this.askTransfer());
+    this.q(".dismiss-button").addEventListener("click", () => this.dismiss());
+    this.q(".composer").addEventListener("submit", (event) => { event.preventDefault(); this.send(); });
+    this.textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
+    });
+    this.textarea.addEventListener("input", () => this.typing(true));
+    this.desk.tabs.append(this.tab);
+    this.desk.panes.append(this.pane);
+    this.drawTab();
+  }
+
+  drawHead() {
+    const s = this.summary;
+    this.q(".end-user-name").textContent = s.end_user.name;
+    const link = this.q(".sr-link");
+    link.textContent = s.sr.number;
+    link.href = `/sr/${encodeURIComponent(s.sr.number)}`;
+    this.q(".queue-chip").textContent = s.queue.name;
+    this.q(".end-user-phone").textContent = s.end_user.phone || "no phone";
+    const mail = this.q(".end-user-email");
+    mail.textContent = s.end_user.email || "";
+    if (s.end_user.email) mail.href = `mailto:${s.end_user.email}`;
+  }
+
+  drawTab() {
+    const closed = this.status !== "ACTIVE";
+    this.tab.replaceChildren(...[
+      h("span", { class: `tab-dot ${closed ? "is-closed" : ""}`, "aria-hidden": "true" }),
+      h("span", { class: "tab-name" }, this.summary.end_user.name),
+      h("span", { class: "tab-sr muted" }, this.summary.sr.number),
+      this.srForm?.dirty ? h("span", { class: "tab-unsaved", title: "Unsaved SR changes" }, "●") : null,
+      this.unread ? h("span", { class: "unread-badge", "aria-label": `${this.unread} unread` }, String(this.unread)) : null].filter(Boolean));
+    this.tab.setAttribute("aria-selected", this.desk.isSelected(this.chatId) ? "true" : "false");
+  }
+
+  loadHistory() {
+    this.desk.socket.timeout(ACK_TIMEOUT).emit("history", { chat_id: this.chatId }, (err, ack) => {
+      if (!err && ack?.ok) this.history(ack);
+    });
+  }
+
+  history(payload) {
+    if (payload.chat) { this.summary = payload.chat; this.drawHead(); }
+    for (const message of payload.messages) this.add(message, { quiet: true });
+    if (payload.status && payload.status !== "ACTIVE") this.closed(null);
+    this.scroll(true);
+  }
+
+  add(message, { quiet = false } = {}) {
+    lastMessageIds[this.chatId] = Math.max(lastMessageIds[this.chatId] || 0, message.id);
+    const pending = this.messages.get(`c:${message.client_id}`);
+    if (pending && pending.dataset.role === "AGENT" && pending.dataset.mine === "true") {
+      this.stored(pending, message);
+      return;
+    }
+    if (this.messages.has(message.id)) return;
+    const el = this.element(message.sender.role, message.sender.name, message.body, message.sent_at);
+    el.dataset.id = message.id;
+    this.messages.set(message.id, el);
+    this.insert(el, message.id);
+    if (!quiet && message.sender.role === "VISITOR") {
+      this.setTyping(false);
+      if (!this.desk.isSelected(this.chatId) || document.hidden) { this.unread += 1; this.drawTab(); }
+    }
+    this.scroll();
+  }
+
+  element(role, name, body, sentAt) {
+    const time = sentAt ? h("time", { datetime: sentAt, title: localDateTime(sentAt) }, localTime(sentAt)) : h("time", {}, "now");
+    return h("div", { class: `msg msg-${role.toLowerCase()}`, dataset: { role } },
+      h("div", { class: "msg-meta" }, h("span", { class: "msg-sender" }, name), time),
+      h("div", { class: "msg-body" }, body));
+  }
+
+  insert(el, id) {
+    // Keep server order: before the first stored message with a larger id, pending ones last.
+    const after = [...this.list.children].find((child) => child.dataset.id && Number(child.dataset.id) > id)
+      || this.list.querySelector(".msg[data-pending='true']");
+    this.list.insertBefore(el, after || null);
+  }
+
+  scroll(force = false) {
+    const near = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 120;
+    if (force || near) this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  send(retry = null) {
+    const body = retry ? retry.body : this.textarea.value;
+    if (!body.trim() || this.status !== "ACTIVE") return;
+    const clientId = retry ? retry.clientId : newClientId();
+    let el = retry?.el;
+    if (!el) {
+      el = this.element("AGENT", this.desk.myName, body, null);
+      el.dataset.mine = "true";
+      el.dataset.pending = "true";
+      el.dataset.clientId = clientId;
+      el.querySelector(".msg-meta").append(h("span", { class: "msg-state", "data-state": "sending" }, "Sending…"));
+      this.messages.set(`c:${clientId}`, el);
+      this.list.append(el);
+      this.textarea.value = "";
+      this.typing(false);
+      this.scroll(true);
+    }
+    this.setState(el, "sending", "Sending…");
+    this.desk.socket.timeout(ACK_TIMEOUT).emit("send", { chat_id: this.chatId, body, client_id: clientId }, (err, ack) => {
+      if (!err && ack?.ok) { this.stored(el, ack.message); return; }
+      this.setState(el, "failed", err ? "Not sent (no connection)" : (ack?.message || "Not sent"));
+      const state = el.querySelector(".msg-state");
+      state.append(" ", h("button", { type: "button", class: "link-button", onclick: () => this.send({ body, clientId, el }) }, "Retry"));
+    });
+  }
+
+  setState(el, state, text) {
+    const box = el.querySelector(".msg-state");
+    if (!box) return;
+    box.dataset.state = state;
+    box.replaceChildren(text);
+  }
+
+  stored(el, message) {
+    if (el.dataset.pending !== "true") return;
+    delete el.dataset.pending;
+    el.dataset.id = message.id;
+    this.messages.set(message.id, el);
+    const time = el.querySelector("time");
+    time.dateTime = message.sent_at;
+    time.title = localDateTime(message.sent_at);
+    time.textContent = localTime(message.sent_at);
+    this.setState(el, "stored", "✓ Stored");
+    el.querySelector(".msg-state").title = "Stored on the server";
+    lastMessageIds[this.chatId] = Math.max(lastMessageIds[this.chatId] || 0, message.id);
+    el.remove();
+    this.insert(el, message.id);
+  }
+
+  typing(active) {
+    clearTimeout(this.typingTimer);
+    if (active && this.status === "ACTIVE") this.typingTimer = setTimeout(() => this.typing(false), TYPING_IDLE);
+    if (this.sentTyping === active || (active && this.status !== "ACTIVE")) return;
+    this.sentTyping = active;
+    this.desk.socket.emit("typing", { chat_id: this.chatId, typing: active });
+  }
+
+  setTyping(on, name) {
+    this.typingEl.textContent = on ? `${name || this.summary.end_user.name} is typing…` : "";
+    this.typingEl.classList.toggle("is-typing", !!on);
+  }
+
+  note(text) {
+    const el = h("div", { class: "msg msg-note", role: "status" }, text);
+    this.list.append(el);
+    this.scroll(true);
+  }
+
+  closed(reason) {
+    if (this.status !== "ACTIVE" && this.closedShown) return;
+    this.status = "CLOSED";
+    this.closedShown = true;
+    this.desk.keep(this.chatId, true);
+    if (reason) this.note(reason);
+    this.setTyping(false);
+    this.q(".composer").classList.add("is-closed");
+    this.textarea.disabled = true;
+    this.textarea.placeholder = "This chat has ended. The SR stays open beside it.";
+    this.q(".send-button").disabled = true;
+    this.q(".close-button").hidden = true;
+    this.q(".transfer-button").hidden = true;
+    this.q(".dismiss-button").hidden = false;
+    this.pane.dataset.status = "CLOSED";
+    this.drawTab();
+    setTimeout(() => this.srForm.refresh(), 300); // the transcript is now on the SR
+  }
+
+  askClose() {
+    const dialog = document.getElementById("close-dialog");
+    dialog.querySelector(".close-text").textContent =
+      `${this.summary.end_user.name} will be told the chat has ended and the transcript goes onto ${this.summary.sr.number}.`;
+    const unsaved = dialog.querySelector(".close-unsaved");
+    unsaved.hidden = !this.srForm.dirty;
+    unsaved.textContent = `You have unsaved changes to ${this.summary.sr.number}. They stay as a draft; save the SR form before you leave.`;
+    dialog.returnValue = "";
+    dialog.onclose = () => {
+      if (dialog.returnValue !== "confirm") return;
+      this.desk.socket.timeout(ACK_TIMEOUT).emit("close", { chat_id: this.chatId }, (err, ack) => {
+        if (err || !ack?.ok) { toast(ack?.message || "The chat could not be closed; try again.", "error"); return; }
+        this.closed("You closed the chat.");
+      });
+    };
+    dialog.showModal();
+  }
+
+  askTransfer() {
+    const dialog = document.getElementById("transfer-dialog");
+    const selectEl = dialog.querySelector("select");
+    selectEl.replaceChildren(...this.desk.queues.filter((q) => q.id !== this.summary.queue.id)
+      .map((q) => h("option", { value: q.id }, q.name)));
+    dialog.returnValue = "";
+    dialog.onclose = () => {
+      if (dialog.returnValue !== "confirm" || !selectEl.value) return;
+      this.desk.socket.timeout(ACK_TIMEOUT).emit("transfer", { chat_id: this.chatId, queue: Number(selectEl.value) }, (err, ack) => {
+        if (err || !ack?.ok) { toast(ack?.message || "The chat could not be transferred.", "error"); return; }
+        this.transferred(ack.to_queue);
+      });
+    };
+    dialog.showModal();
+  }
+
+  transferred(toQueue) {
+    if (this.status === "TRANSFERRED") return; // told by the answer and by the event
+    toast(`Chat with ${this.summary.end_user.name} transferred to ${toQueue.name}.`, "success");
+    this.status = "TRANSFERRED";
+    this.dismiss(true);
+  }
+
+  dismiss(force = false) {
+    if (!force && this.srForm.dirty && !window.confirm(`You have unsaved changes to ${this.summary.sr.number}. Remove the tab anyway? (They stay as a draft.)`)) return;
+    this.tab.remove();
+    this.pane.remove();
+    this.desk.removed(this);
+  }
+}
