@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import seeded_database
 from tests.realtime.node_visitor import node_available
 from tests.realtime.peers import client_id, request_chat
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.skipif(not node_available(), reason="node and node_modules required")
 
 
 def test_end_user_and_agents_chat_from_request_to_rating(live_server, peers):
+    seed_flow(live_server, peers)
+
+
+def test_the_same_flow_under_gevent(tmp_path, peers):
+    """gevent is the other green-thread server the stack supports (STACK-NOTES)."""
+    server = LiveServer(seeded_database("sqlite", tmp_path), env={"ASYNC_MODE": "gevent"},
+                        log_path=tmp_path / "server.log").start()
+    try:
+        seed_flow(server, peers)
+    finally:
+        server.stop()
+
+
+def seed_flow(live_server, peers):
     alice = peers.agent(live_server, "alice")
     bob = peers.agent(live_server, "bob")
     assert alice.wait("queue_state", "/queue")["total"] == 0
