@@ -7,7 +7,7 @@ from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_admin.form.widgets import Select2Widget
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -92,6 +92,9 @@ class PersonGroupView(DeskModelView):
     form_widget_args = {"greeting": {"rows": 3}, "description": {"rows": 2}}
 
     def on_model_change(self, form, model: PersonGroup, is_created: bool) -> None:  # noqa: ANN001
+        flag = inspect(model).attrs.is_chat_queue.history
+        was_queue = bool(flag.deleted[0]) if flag.deleted else bool(model.is_chat_queue)
+        people.check_queue_flag(model, was_queue)
         model.name = clean_text(model.name, "name", max_length=80, multiline=False)
         model.greeting = clean_text(model.greeting, "greeting", max_length=2000,
                                     required=False)

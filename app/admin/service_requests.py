@@ -168,6 +168,13 @@ class ServiceRequestView(DeskModelView):
         "changed_at": lambda v, c, m, n: local_time(m.changed_at),
     }
 
+    def get_sortable_columns(self):
+        # SR numbers sort by id (SR999 < SR1000); Flask-Admin files a same-table sort column
+        # under that column's own name, so put it back under "number".
+        columns = super().get_sortable_columns()
+        columns["number"] = columns.pop("id")
+        return columns
+
     # --- forms ---------------------------------------------------------------------------
 
     def edit_form(self, obj: ServiceRequest | None = None):

@@ -67,6 +67,18 @@ def test_group_list_shows_live_figures_per_queue(manager, desk):
     assert f'data-queue-id="{desk.hardware.id}" data-figure="agents_online">0<' in page
 
 
+def test_a_queue_with_waiting_chats_cannot_stop_being_a_queue(manager, desk):
+    open_chat_sr(queue="Network")
+    form = {"name": "Network", "description": "", "greeting": "",
+            "members": [str(desk.bob.person_id)]}  # is_chat_queue unchecked
+    response = manager.post(f"/admin/persongroup/edit/?id={desk.network.id}", data=form)
+    assert "1 chat(s) still wait in Network" in _flashes(response)
+    assert _fresh(PersonGroup, desk.network.id).is_chat_queue is True
+    response = manager.post(f"/admin/persongroup/edit/?id={desk.hardware.id}",
+                            data={**form, "name": "Hardware"})
+    assert _fresh(PersonGroup, desk.hardware.id).is_chat_queue is False
+
+
 def test_a_duplicate_group_name_is_refused(manager, desk):
     response = manager.post("/admin/persongroup/new/", data={"name": "Network"},
                             follow_redirects=True)

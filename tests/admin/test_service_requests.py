@@ -198,6 +198,18 @@ def test_filters_and_search_return_the_right_rows(manager, desk):
     assert listed("search=dark") == {hardware.number}
 
 
+def test_list_pages_and_sorts_by_number(manager):
+    numbers = [open_chat_sr(email=f"user{i}@example.com").sr.number for i in range(23)]
+    first = _numbers_in_list(manager.get("/admin/servicerequest/?sort=0").get_data(as_text=True))
+    second = _numbers_in_list(manager.get("/admin/servicerequest/?sort=0&page=1")
+                              .get_data(as_text=True))
+    assert len(first) == 20 and len(second) == 3
+    assert first | second == set(numbers)
+    assert first == set(numbers[:20])  # by number, i.e. in order of opening
+    page = manager.get("/admin/servicerequest/?sort=0&desc=1").get_data(as_text=True)
+    assert re.findall(r'class="sr-number" href="[^"]*">(SR\d+)</a>', page)[0] == numbers[-1]
+
+
 def test_bulk_status_change_checks_each_sr_and_reports_failures(manager, desk):
     first = open_chat_sr().sr
     second = open_chat_sr(email="other@example.com").sr
