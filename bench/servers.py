@@ -136,8 +136,10 @@ def app_process(database_url: str, log_dir: Path, *, redis_url: str | None = Non
 def floor_process(log_dir: Path, *, redis_url: str | None = None, channel: str | None = None,
                   index: int = 0) -> Process:
     port = free_port()
+    # TCP_NODELAY: without it the bare relay stalls ~40 ms per round trip at low load
+    # (Nagle's algorithm meeting the client's delayed ACK), which is not the stack's floor.
     argv = [sys.executable, str(ROOT / "bench" / "floor_server.py"), "--port", str(port),
-            "--max-connections", "12000"]
+            "--max-connections", "12000", "--nodelay"]
     if redis_url:
         argv += ["--redis", redis_url, "--channel", channel or f"floor-{uuid.uuid4().hex[:8]}"]
     return Process(f"floor#{index}", argv, _base_env(), port,
