@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import flash
+from flask import flash, url_for
 from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ def _sr_link(view, context, model, name):  # noqa: ANN001
     if sr is None:
         return Markup('<span class="text-muted">—</span>')
     return Markup('<a href="{}">{}</a>').format(
-        view.admin.url + "/servicerequest/edit/?id=" + str(sr.id), sr.number)
+        url_for("servicerequest.edit_view", id=sr.id), sr.number)
 
 
 class _ReferencedRecordView(DeskModelView):

@@ -8,13 +8,13 @@ nothing is written.
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.form.widgets import Select2Widget
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -362,9 +362,3 @@ class ServiceRequestView(DeskModelView):
         if failed:
             flash(f"Not changed ({len(failed)}): " + " · ".join(failed), "error")
 
-
-def sr_link(view, sr: ServiceRequest | None) -> Markup:  # noqa: ANN001
-    if sr is None:
-        return Markup("—")
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("servicerequest.edit_view", id=sr.id), escape(sr.number))
