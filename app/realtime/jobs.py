@@ -30,14 +30,42 @@ def heartbeat_interval(config) -> float:
     return max(0.5, float(config.get("PRESENCE_HEARTBEAT", 10)))
 
 
+MESSAGE_QUEUE_DOWN = "Live updates between the desk's servers are interrupted; retrying."
+_redis_clients: dict[str, object] = {}
+
+
+def message_queue_ok(config) -> bool:
+    """True without a message queue; else whether Redis answers a PING."""
+    url = config.get("SOCKETIO_MESSAGE_QUEUE")
+    if not url or not url.startswith(("redis://", "rediss://", "unix://")):
+        return True
+    try:
+        import redis
+
+        client = _redis_clients.get(url)
+        if client is None:
+            client = _redis_clients[url] = redis.Redis.from_url(
+                url, socket_timeout=2, socket_connect_timeout=2)
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001 - any failure means: not usable now
+        log.warning("message queue %s does not answer", url)
+        return False
+
+
 def run_once(app: Flask, namespaces) -> None:
     """One pass of every job, each in its own transaction; a failing job never stops the rest."""
     def local_visitors_are_here() -> None:
         presence.visitors_still_here(namespaces.chat.visitor_chat_ids())
 
     with app.app_context():
+        retry = namespaces.queue.retry_failed
+        if not message_queue_ok(app.config):
+            namespaces.queue.report_outage(MESSAGE_QUEUE_DOWN)
+            retry = None
         for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
-                    namespaces.queue.retry_failed):
+                    retry):
+            if job is None:
+                continue
             try:
                 job()
             except Exception:  # noqa: BLE001 - the loop must survive a database outage
@@ -61,6 +89,7 @@ def beat_once(app: Flask, namespaces) -> None:
         except Exception:  # noqa: BLE001
             log.exception("presence heartbeat failed")
             db.session.rollback()
+            namespaces.queue.report_outage()  # the database is unreachable: say so
         finally:
             db.session.remove()
 

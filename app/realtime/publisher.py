@@ -29,8 +29,9 @@ def init_app(app) -> None:
 
 # --- payloads shared with the namespaces -------------------------------------------------
 
-def queue_state_error() -> dict:
-    return {"queues": [], "total": None, "oldest_wait_seconds": None, **STATE_ERROR}
+def queue_state_error(message: str | None = None) -> dict:
+    error = dict(STATE_ERROR, **({"message": message} if message else {}))
+    return {"queues": [], "total": None, "oldest_wait_seconds": None, **error}
 
 
 def queue_state_for(user_id: int) -> dict:

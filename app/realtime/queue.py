@@ -51,14 +51,16 @@ class QueueNamespace(DeskNamespace):
         except SQLAlchemyError:
             log.exception("cannot register agent socket %s", client.sid)
             db.session.rollback()
-            client.state_error = True
-            self.emit_to("queue_state", publisher.queue_state_error(), to=client.sid)
+            if not client.state_error:
+                client.state_error = True
+                self.emit_to("queue_state", publisher.queue_state_error(), to=client.sid)
             return
         for queue_id in client.queue_ids:
             self.socketio.server.enter_room(client.sid, queue_room(queue_id), namespace=QUEUE_NS)
         state = publisher.queue_state_for(client.user_id)
-        client.state_error = "error" in state
-        self.emit_to("queue_state", state, to=client.sid)
+        was_error, client.state_error = client.state_error, "error" in state
+        if not (was_error and client.state_error):  # an unchanged error is not repeated
+            self.emit_to("queue_state", state, to=client.sid)
         if client.state_error:
             return
         # This agent now counts as online: the others and the waiting end users see it.
@@ -67,6 +69,13 @@ class QueueNamespace(DeskNamespace):
         except SQLAlchemyError:
             log.exception("cannot tell the queues that agent %s is online", client.user_id)
             db.session.rollback()
+
+    def report_outage(self, message: str | None = None) -> None:
+        """The database or the message queue is gone: every indicator here shows an error
+        (once), and the sweeper retries them until a normal queue_state can be sent."""
+        for client in self.local_clients(state_error=False):
+            client.state_error = True
+            self.emit_to("queue_state", publisher.queue_state_error(message), to=client.sid)
 
     def retry_failed(self) -> None:
         """Sweeper: sockets whose last queue_state was an error get another try."""
