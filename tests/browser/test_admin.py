@@ -123,6 +123,10 @@ def desk_server(sqlite_live_server):
 def test_manager_opens_network_ops_and_bob_sees_its_chat(new_context, desk_server):
     base = desk_server.url
     manager = new_context(timezone_id=TZ).new_page()
+    script_errors = []
+    manager.on("pageerror", lambda error: script_errors.append(str(error)))
+    manager.on("console", lambda msg: msg.type == "error"
+               and script_errors.append(f"{msg.text} {msg.location['url']}"))
     login(manager, base, "maria")
 
     # The manager creates the chat queue "Network Ops" with bob as member.
@@ -171,6 +175,7 @@ def test_manager_opens_network_ops_and_bob_sees_its_chat(new_context, desk_serve
     expect(manager.locator("#live-state")).to_have_attribute("data-state", "live")
     manager.wait_for_timeout(600)  # let the charts finish their animation
     shot(manager, "admin-dashboard.png", full_page=True)
+    assert manager.evaluate("Chart.getChart('chart-chats').data.labels.length") == 7
 
     # The SR list finds the new SR by the end user's name; its edit screen shows it all.
     manager.goto(f"{base}/admin/servicerequest/")
@@ -200,3 +205,4 @@ def test_manager_opens_network_ops_and_bob_sees_its_chat(new_context, desk_serve
     expect(manager.locator("#transcripts pre.transcript")).to_contain_text("Let me have a look.")
     expect(manager.locator("#status-history")).to_contain_text("RESOLVED")
     shot(manager, "admin-sr-edit.png", full_page=True)
+    assert script_errors == []
