@@ -17,7 +17,8 @@ def visitor_chat(token_chat_id: int, chat_id: object) -> Chat:
     """The visitor's own chat; any other id, existing or not, is refused the same way."""
     if clean_id(chat_id, "chat_id") != token_chat_id:
         raise Forbidden("not_yours", "This is not your chat.", "chat_id")
-    return get_chat(token_chat_id)
+    # The end user's name signs what he sends: one SELECT for chat and person.
+    return get_chat(token_chat_id, with_visitor=True)
 
 
 def agent_chat(user: User, chat_id: object) -> Chat:

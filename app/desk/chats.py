@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.desk import events, mail, people, requests
 from app.desk.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -40,8 +41,10 @@ class ChatRequested:
     agents_online: int
 
 
-def get_chat(chat_id: object) -> Chat:
-    chat = db.session.get(Chat, clean_id(chat_id, "chat_id"))
+def get_chat(chat_id: object, *, with_visitor: bool = False) -> Chat:
+    """The chat by id; `with_visitor` loads its end user in the same SELECT (a join)."""
+    options = [joinedload(Chat.visitor)] if with_visitor else None
+    chat = db.session.get(Chat, clean_id(chat_id, "chat_id"), options=options)
     if chat is None:
         raise NotFound("unknown_chat", "No such chat.", "chat_id")
     return chat
