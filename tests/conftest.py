@@ -64,6 +64,15 @@ def app(database_url):
     from app.extensions import db
 
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+
+    @application.before_request
+    def _each_request_finds_its_own_user():
+        # The test keeps one app context pushed, so `g` outlives requests: without this,
+        # Flask-Login would hand every test client the user it loaded first.
+        from flask import g
+
+        g.pop("_login_user", None)
+
     with application.app_context():
         db.drop_all()
         db.create_all()

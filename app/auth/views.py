@@ -29,6 +29,9 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_for(user) -> str:
+    """Managers start on the desk dashboard, agents in the chat window."""
+    if user.is_manager:
+        return url_for("admin.index")
     return url_for("agent.console")
 
 

@@ -1,0 +1,46 @@
+"""Logging in and out through the real form."""
+
+from __future__ import annotations
+
+
+def login(client, username, password="demo", next_url=None):
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"username": username, "password": password})
+
+
+def test_agent_lands_in_the_chat_window_and_manager_on_the_dashboard(desk, app):
+    agent = app.test_client()
+    assert login(agent, "alice").headers["Location"] == "/"
+    manager = app.test_client()
+    assert login(manager, "maria").headers["Location"] == "/admin/"
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(desk, client):
+    reply = login(client, "alice", "nope")
+    assert reply.status_code == 401
+    assert b"Wrong username or password." in reply.data
+    assert client.get("/").status_code == 302
+
+
+def test_next_only_follows_local_paths(desk, app):
+    assert login(app.test_client(), "alice", next_url="/my-work").headers["Location"] == \
+        "/my-work"
+    assert login(app.test_client(), "alice",
+                 next_url="https://evil.example/").headers["Location"] == "/"
+    assert login(app.test_client(), "alice", next_url="//evil.example").headers["Location"] == "/"
+
+
+def test_disabled_account_cannot_log_in(desk, client):
+    from app.extensions import db
+
+    desk.bob.is_enabled = False
+    db.session.commit()
+    assert login(client, "bob").status_code == 401
+
+
+def test_logout_needs_a_post_and_ends_the_session(desk, app):
+    client = app.test_client()
+    login(client, "alice")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
