@@ -43,6 +43,7 @@ class ChatRun:
     requests_per_s: float | None = None
     accepts_per_s: float | None = None
     driver_cpu_share: float = 0.0
+    server_cpu_share: float | None = None
 
     @property
     def lost(self) -> int:
@@ -70,6 +71,7 @@ class ChatRun:
             "chat_requests_per_s": _round(self.requests_per_s),
             "accepts_per_s": _round(self.accepts_per_s),
             "driver_cpu_share": round(self.driver_cpu_share, 2),
+            "server_cpu_share": _round(self.server_cpu_share),
         }
 
 
@@ -173,13 +175,17 @@ async def _visitor_loop(tracker: _Tracker, conn: Connection, chat_id: int, tag: 
 
 
 async def _message_phase(tracker: _Tracker, visitors: list[tuple[Connection, int]], m: int,
-                         tag: str, timeout: float) -> None:
+                         tag: str, timeout: float, server_cpu=None) -> None:
+    """`server_cpu()`, when given, returns the servers' CPU seconds so far."""
     run = tracker.run
+    server0 = server_cpu() if server_cpu else None
     cpu0, t0 = _cpu(), time.perf_counter()
     await asyncio.gather(*(_visitor_loop(tracker, conn, chat_id, tag, m, timeout)
                            for conn, chat_id in visitors))
     run.duration_s = time.perf_counter() - t0
     run.driver_cpu_share = (_cpu() - cpu0) / run.duration_s if run.duration_s else 0.0
+    if server_cpu and run.duration_s:
+        run.server_cpu_share = (server_cpu() - server0) / run.duration_s
     # A late delivery still counts as delivered (not lost), but not in the rate above.
     deadline = time.perf_counter() + min(timeout, 5)
     while tracker.pending and time.perf_counter() < deadline:
@@ -208,7 +214,7 @@ def _url_for_visitor(urls: list[str], agent_index: int) -> str:
 
 async def drive_app(urls: list[str], *, chats: int, messages: int,
                     agents: list[tuple[str, str]], queue: str | None = None,
-                    timeout: float = 20, label: str = "app") -> ChatRun:
+                    timeout: float = 20, label: str = "app", server_cpu=None) -> ChatRun:
     """K chats against the real app: request, accept, then M visitor messages each."""
     run = ChatRun(label, chats, messages)
     tracker = _Tracker(run)
@@ -258,7 +264,7 @@ async def drive_app(urls: list[str], *, chats: int, messages: int,
 
         visitors = [(conn, row["chat_id"]) for conn, row in zip(visitor_conns, opened,
                                                                  strict=True)]
-        await _message_phase(tracker, visitors, messages, "m", timeout)
+        await _message_phase(tracker, visitors, messages, "m", timeout, server_cpu)
     finally:
         await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
         pool.shutdown(wait=False)
@@ -266,7 +272,7 @@ async def drive_app(urls: list[str], *, chats: int, messages: int,
 
 
 async def drive_floor(urls: list[str], *, chats: int, messages: int, agents: int,
-                      timeout: float = 20, label: str = "floor") -> ChatRun:
+                      timeout: float = 20, label: str = "floor", server_cpu=None) -> ChatRun:
     """The same K chats against the bare relay: rooms instead of requests and accepts."""
     run = ChatRun(label, chats, messages)
     tracker = _Tracker(run)
@@ -286,7 +292,7 @@ async def drive_floor(urls: list[str], *, chats: int, messages: int, agents: int
             for i in range(chats)))
         conns.extend(visitor_conns)
         visitors = [(conn, i + 1) for i, conn in enumerate(visitor_conns)]
-        await _message_phase(tracker, visitors, messages, "f", timeout)
+        await _message_phase(tracker, visitors, messages, "f", timeout, server_cpu)
     finally:
         await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
     return run

@@ -77,7 +77,8 @@ class Bench:
             spy = profiling.start(apps[0], _slug(name)) if self.args.profile else None
             app_run = asyncio.run(load.drive_app(
                 [p.url for p in apps], chats=chats, messages=messages, agents=logins,
-                timeout=self.args.timeout, label=f"app {name}"))
+                timeout=self.args.timeout, label=f"app {name}",
+                server_cpu=lambda: sum(p.cpu_seconds() for p in apps)))
             if spy is not None:
                 self.results.setdefault("profiles", {})[name] = profiling.stop(spy)
         finally:
@@ -91,7 +92,8 @@ class Bench:
                 proc.start()
             floor_run = asyncio.run(load.drive_floor(
                 [p.url for p in floors], chats=chats, messages=messages,
-                agents=agents_needed, timeout=self.args.timeout, label=f"floor {name}"))
+                agents=agents_needed, timeout=self.args.timeout, label=f"floor {name}",
+                server_cpu=lambda: sum(p.cpu_seconds() for p in floors)))
         finally:
             for proc in floors:
                 proc.stop()
@@ -262,9 +264,9 @@ def main(argv: list[str] | None = None) -> int:
 
     servers.raise_fd_limit()
     chats = args.chats or 20
-    messages = args.messages or (10 if args.quick else 50)
-    idle = [int(x) for x in (args.idle or ("300" if args.quick else "1000,5000")).split(",")]
-    growth = [int(x) for x in (args.growth or ("5,50" if args.quick else "10,500")).split(",")]
+    messages = args.messages or (10 if args.quick else 20)
+    idle = [int(x) for x in (args.idle or ("200" if args.quick else "1000,5000")).split(",")]
+    growth = [int(x) for x in (args.growth or ("5,25" if args.quick else "10,500")).split(",")]
     parts = set((args.only or "chats,postgres,redis,idle,growth").split(","))
     bench = Bench(args)
     started = time.perf_counter()
@@ -286,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         if "idle" in parts:
             bench.idle(idle, hold_seconds=2 if args.quick else 12)
         if "growth" in parts:
-            bench.growth(growth[0], growth[1], messages=5 if args.quick else 10)
+            bench.growth(growth[0], growth[1], messages=3 if args.quick else 10)
     finally:
         bench.cleanup()
     bench.results["elapsed_s"] = round(time.perf_counter() - started, 1)
