@@ -199,10 +199,8 @@ class ServiceRequestView(DeskModelView):
             "solution": form.solution.data,
         }
         status = SRStatus(form.status.data)
-        regrouped = model.status == SRStatus.QUEUED and changes["owner_group_id"] != \
-            model.owner_group_id
-        # Same status: no transition, unless a QUEUED SR moves to another group (re-queue).
-        wanted = status if status != model.status or regrouped else None
+        # Same status: no transition (the desk re-queues a QUEUED SR moved to another group).
+        wanted = status if status != model.status else None
         try:
             result = requests.update_service_request(
                 model.id, actor=current_user, expected_version=form.version.data,
@@ -341,9 +339,7 @@ class ServiceRequestView(DeskModelView):
                 if op == "group":
                     result = requests.update_service_request(
                         sr_id, actor=current_user, expected_version=sr.version,
-                        changes={"owner_group_id": target},
-                        status=SRStatus.QUEUED if sr.status == SRStatus.QUEUED else None,
-                        memo=memo)
+                        changes={"owner_group_id": target}, memo=memo)
                 else:
                     result = requests.update_service_request(
                         sr_id, actor=current_user, expected_version=sr.version, status=target,
