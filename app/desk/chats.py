@@ -506,11 +506,15 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
         memo=f"Chat transferred from {db.session.get(PersonGroup, from_queue_id).name} "
              f"to {target.name}", commit=False,
     )
-    db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
-                               body=f"{agent.display_name} transferred the chat to {target.name}.",
-                               client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now))
+    note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
+                       body=f"{agent.display_name} transferred the chat to {target.name}.",
+                       client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now)
+    db.session.add(note)
     db.session.commit()
     events.publish(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),
+                   # The note reaches the end user and the agent who handed the chat over.
+                   events.MessagePosted(chat.id, serialize_message(note), agent_id=agent.id,
+                                        agent_known=True),
                    events.ChatWaiting(chat.id, target.id),
                    events.ServiceRequestChanged(sr.id, sr.number))
     return chat

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chats, events, presence
 from app.extensions import db, socketio
-from app.models import Chat, ChatMessage, PersonGroup, SenderRole, User
+from app.models import Chat, PersonGroup, User
 from app.realtime.rooms import CHAT_NS, QUEUE_NS, agent_room, chat_rooms, queue_room
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,10 @@ def _chat_left_queue(event: events.ChatLeftQueue) -> None:
 def _message_posted(event: events.MessagePosted) -> None:
     agent_id = event.agent_id if event.agent_known else db.session.scalar(
         db.select(Chat.agent_id).where(Chat.id == event.chat_id))
-    _emit_chat("message", event.message, event.chat_id, agent_id, skip_origin=True)
+    # The author's socket has the message in its acknowledgement already; a system note
+    # (e.g. of a transfer) has no author socket and goes to everyone.
+    authored = event.message["sender"]["role"] != "SYSTEM"
+    _emit_chat("message", event.message, event.chat_id, agent_id, skip_origin=authored)
 
 
 def _chat_closed(event: events.ChatClosed) -> None:
@@ -165,14 +168,6 @@ def _chat_transferred(event: events.ChatTransferred) -> None:
     _emit_chat("chat_transferred", {"chat_id": event.chat_id,
                                     "to_queue": {"id": queue.id, "name": queue.name}},
                event.chat_id, event.agent_id)
-    # The desk writes a system note into the chat ("… transferred the chat to …") without a
-    # MessagePosted event of its own: deliver it like any message.
-    note = db.session.scalars(
-        db.select(ChatMessage).where(ChatMessage.chat_id == event.chat_id,
-                                     ChatMessage.sender_role == SenderRole.SYSTEM)
-        .order_by(ChatMessage.id.desc()).limit(1)).first()
-    if note is not None:
-        _emit_chat("message", chats.serialize_message(note), event.chat_id, event.agent_id)
 
 
 _HANDLERS = {
