@@ -44,6 +44,9 @@ class Chat(db.Model):
         # The queue counts and the waiting list read exactly this.
         Index("ix_chat_status_queue_requested", "status", "queue_id", "requested_at"),
         Index("ix_chat_agent_status", "agent_id", "status"),
+        # The dashboard's day ranges (requested / accepted today and in the last 7 days).
+        Index("ix_chat_requested_at", "requested_at"),
+        Index("ix_chat_accepted_at", "accepted_at"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
     )
 
