@@ -44,6 +44,7 @@ class ChatRun:
     accepts_per_s: float | None = None
     driver_cpu_share: float = 0.0
     server_cpu_share: float | None = None
+    setup_s: float | None = None
 
     @property
     def lost(self) -> int:
@@ -72,6 +73,7 @@ class ChatRun:
             "accepts_per_s": _round(self.accepts_per_s),
             "driver_cpu_share": round(self.driver_cpu_share, 2),
             "server_cpu_share": _round(self.server_cpu_share),
+            "setup_s": _round(self.setup_s),
         }
 
 
@@ -160,7 +162,7 @@ async def _visitor_loop(tracker: _Tracker, conn: Connection, chat_id: int, tag: 
                 "chat_id": chat_id, "body": BODY.format(n=n, m=m), "client_id": client_id,
             }, timeout=timeout)
         except (TimeoutError, ConnectError):
-            ack = {"ok": False, "error": "no_ack"}
+            ack = {"ok": False, "error": "no_ack" if conn.connected else "disconnected"}
         if isinstance(ack, dict) and ack.get("ok"):
             run.acked += 1
         else:
@@ -214,13 +216,15 @@ def _url_for_visitor(urls: list[str], agent_index: int) -> str:
 
 async def drive_app(urls: list[str], *, chats: int, messages: int,
                     agents: list[tuple[str, str]], queue: str | None = None,
-                    timeout: float = 20, label: str = "app", server_cpu=None) -> ChatRun:
+                    timeout: float = 20, label: str = "app", server_cpu=None,
+                    accept_concurrency: int = 20) -> ChatRun:
     """K chats against the real app: request, accept, then M visitor messages each."""
     run = ChatRun(label, chats, messages)
     tracker = _Tracker(run)
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(max_workers=8)
     conns: list[Connection] = []
+    setup_started = time.perf_counter()
     try:
         cookies = await asyncio.gather(*(
             loop.run_in_executor(pool, login, urls[a % len(urls)], name, password)
@@ -252,15 +256,23 @@ async def drive_app(urls: list[str], *, chats: int, messages: int,
         conns.extend(visitor_conns)
 
         t0 = time.perf_counter()
-        acks = await asyncio.gather(*(
-            agent_conns[_agent_for(i, len(agents))].call(
-                "/queue", "accept", {"chat_id": row["chat_id"]}, timeout=timeout)
-            for i, row in enumerate(opened)))
+        gate = asyncio.Semaphore(accept_concurrency)
+
+        async def accept(i: int, row: dict):
+            async with gate:
+                return await agent_conns[_agent_for(i, len(agents))].call(
+                    "/queue", "accept", {"chat_id": row["chat_id"]}, timeout=timeout)
+
+        acks = await asyncio.gather(*(accept(i, row) for i, row in enumerate(opened)))
         run.accepts_per_s = chats / (time.perf_counter() - t0)
         refused = [a for a in acks if not (isinstance(a, dict) and a.get("ok"))]
         if refused:
             raise RuntimeError(f"{len(refused)} accepts refused, e.g. {refused[0]}")
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in joined.values())), timeout)
+        run.setup_s = time.perf_counter() - setup_started
+        gone = sum(1 for c in conns if not c.connected)
+        if gone:
+            raise RuntimeError(f"{gone} sockets were closed by the server during set-up")
 
         visitors = [(conn, row["chat_id"]) for conn, row in zip(visitor_conns, opened,
                                                                  strict=True)]

@@ -222,7 +222,7 @@ def _prepare(database_url: str, agents: int, idle_visitors: int) -> dict:
             logins.append((username, AGENT_PASSWORD))
         for number in range(idle_visitors):
             opened = chats.request_chat(name=f"Idle Visitor {number}",
-                                        email=f"idle{number}@bench.example",
+                                        email=f"idle{number % 500}@bench.example",
                                         queue=QUEUES[number % len(QUEUES)],
                                         question="Just waiting, thank you.")
             tokens.append(make_visitor_token(SECRET_KEY, opened.chat))

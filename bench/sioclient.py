@@ -125,6 +125,8 @@ class Connection:
             self._writer.write(data)
 
     def _send_text(self, text: str) -> None:
+        if not self.connected:
+            raise ConnectError("connection closed")
         self._send_raw(self._ws.send(Message(data=text)))
 
     async def _read_loop(self) -> None:
