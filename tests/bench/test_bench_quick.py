@@ -7,6 +7,7 @@ timing is asserted. The speed numbers live in bench/README.md.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 
@@ -15,8 +16,14 @@ from bench import load, servers
 pytestmark = pytest.mark.timeout(60)
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: a browser test's Playwright loop may be running."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_app_delivers_every_visitor_message_to_the_agent(live_server):
-    run = asyncio.run(load.drive_app(
+    run = _run(load.drive_app(
         [live_server.url], chats=3, messages=4, agents=[("alice", "demo"), ("bob", "demo")],
         queue="Software", timeout=15))
 
@@ -31,7 +38,7 @@ def test_app_delivers_every_visitor_message_to_the_agent(live_server):
 def test_floor_relay_delivers_every_message(tmp_path):
     floor = servers.floor_process(tmp_path).start()
     try:
-        run = asyncio.run(load.drive_floor([floor.url], chats=3, messages=4, agents=2,
+        run = _run(load.drive_floor([floor.url], chats=3, messages=4, agents=2,
                                            timeout=15))
     finally:
         floor.stop()
