@@ -95,6 +95,8 @@ class TestingConfig(Config):
         self.MAIL_WORKER_INTERVAL = 0
         self.RATELIMIT_ENABLED = False
         self.WTF_CSRF_ENABLED = False
+        # Demo users are hashed hundreds of times per run; production keeps scrypt.
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}
