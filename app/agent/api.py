@@ -127,6 +127,14 @@ def desk_error(error: DeskError):
     return jsonify(error.to_dict()), error.status
 
 
+def _only(data: dict, allowed: set[str], what: str) -> dict:
+    """Refuse a body with fields the endpoint does not know, naming the first one."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError("unknown_field", f"{unknown[0]} is not part of {what}.", unknown[0])
+    return data
+
+
 @bp.get("/agent/api/sr/<number>")
 @login_required
 def sr_read(number: str):
@@ -137,11 +145,7 @@ def sr_read(number: str):
 @login_required
 def sr_save(number: str):
     """Save the form: {version, changes: {...}, status?, memo?}; 409 when the version is stale."""
-    data = _json_body()
-    unknown = set(data) - {"version", "changes", "status", "memo"}
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationError("unknown_field", f"{field} is not part of an SR save.", field)
+    data = _only(_json_body(), {"version", "changes", "status", "memo"}, "an SR save")
     changes = data.get("changes") or {}
     if not isinstance(changes, dict):
         raise ValidationError("invalid", "changes must be an object.", "changes")
@@ -165,11 +169,8 @@ def work_log_list(number: str):
 @bp.post("/agent/api/sr/<number>/worklog")
 @login_required
 def work_log_add(number: str):
-    data = _json_body()
-    unknown = set(data) - {"summary", "details", "log_type", "client_visible"}
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationError("unknown_field", f"{field} is not part of a work-log entry.", field)
+    data = _only(_json_body(), {"summary", "details", "log_type", "client_visible"},
+                 "a work-log entry")
     if str(data.get("log_type", "WORK")).upper() == WorkLogType.TRANSCRIPT.value:
         raise ValidationError("invalid", "Transcripts are written by the chat, not by hand.",
                               "log_type")
