@@ -7,10 +7,10 @@ and may read those of his queues.
 from __future__ import annotations
 
 from app.desk import people
-from app.desk.chats import get_chat
+from app.desk.chats import Sender, get_chat
 from app.desk.errors import Conflict, Forbidden
 from app.desk.validation import clean_id
-from app.models import Chat, ChatStatus, User
+from app.models import Chat, ChatStatus, SenderRole, User
 
 
 def visitor_chat(token_chat_id: int, chat_id: object) -> Chat:
@@ -19,6 +19,17 @@ def visitor_chat(token_chat_id: int, chat_id: object) -> Chat:
         raise Forbidden("not_yours", "This is not your chat.", "chat_id")
     # The end user's name signs what he sends: one SELECT for chat and person.
     return get_chat(token_chat_id, with_visitor=True)
+
+
+def visitor_sender(token_chat_id: int, chat_id: object, name: str) -> Sender:
+    """The visitor writing in his own chat, checked without a query.
+
+    The token named the chat when the socket connected; whether the chat is still open is
+    checked by `post_message` in the same statement that stores the message.
+    """
+    if clean_id(chat_id, "chat_id") != token_chat_id:
+        raise Forbidden("not_yours", "This is not your chat.", "chat_id")
+    return Sender(SenderRole.VISITOR, name, None)
 
 
 def agent_chat(user: User, chat_id: object) -> Chat:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -289,13 +290,20 @@ class Sender:
 
 def serialize_message(message: ChatMessage) -> dict:
     """A message as every client sees it (the realtime contract's shape)."""
+    return _message_payload(message.id, message.chat_id, message.sender_role,
+                            message.sender_name, message.body, message.sent_at,
+                            message.client_id)
+
+
+def _message_payload(id: int, chat_id: int, role: SenderRole, name: str, body: str,
+                     sent_at: datetime, client_id: str | None) -> dict:
     return {
-        "id": message.id,
-        "chat_id": message.chat_id,
-        "sender": {"role": message.sender_role.value, "name": message.sender_name},
-        "body": message.body,
-        "sent_at": message.sent_at.isoformat().replace("+00:00", "Z"),
-        "client_id": message.client_id,
+        "id": id,
+        "chat_id": chat_id,
+        "sender": {"role": role.value, "name": name},
+        "body": body,
+        "sent_at": sent_at.isoformat().replace("+00:00", "Z"),
+        "client_id": client_id,
     }
 
 
@@ -317,18 +325,19 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
     if text is None:
         raise ValidationError("empty", "An empty message cannot be sent.", "body")
     now = utcnow()
-    condition = [Chat.id == chat_key, Chat.status.in_(OPEN_STATES)]
-    if sender.role == SenderRole.AGENT:
-        condition += [Chat.status == ChatStatus.ACTIVE, Chat.agent_id == sender.user_id]
-    stamp = (update(Chat).where(*condition).values(last_activity_at=now)
-             .execution_options(synchronize_session=False))
-    agent_known = db.session.get_bind().dialect.update_returning
-    if agent_known:
+    agent = sender.role == SenderRole.AGENT
+    connection = db.session.connection()
+    returning = connection.dialect.update_returning
+    params = {"key": chat_key, "now": now}
+    if agent:
+        params["sender_id"] = sender.user_id
+    if returning:
         # The same statement tells the chat's agent, which the publisher needs to route it.
-        row = db.session.execute(stamp.returning(Chat.agent_id)).first()
+        row = connection.execute(_stamp_statement(agent, returning), params).first()
         touched, agent_id = (0, None) if row is None else (1, row[0])
     else:
-        touched, agent_id = db.session.execute(stamp).rowcount, None
+        touched = connection.execute(_stamp_statement(agent, False), params).rowcount
+        agent_id = None
     if touched != 1:
         db.session.rollback()
         existing = _message_by_client_id(chat_key, client_id)
@@ -338,10 +347,10 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
     values = {"chat_id": chat_key, "sender_role": sender.role, "sender_name": sender.name,
               "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now}
     try:
-        # A Core INSERT: the ORM's unit of work (flush, then expiring on commit) cost more
-        # than the statement itself on this, the busiest write of the desk.
-        new_id = db.session.execute(
-            insert(ChatMessage.__table__).values(**values)).inserted_primary_key[0]
+        # Core statements built once (their cache key is computed once) on the session's
+        # connection: the ORM's unit of work and per-call statement building cost more than
+        # the SQL itself on this, the busiest write of the desk.
+        new_id = connection.execute(_insert_message_statement(), values).inserted_primary_key[0]
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -349,9 +358,25 @@ def post_message(chat_id: object, sender: Sender, body: object, client_id: objec
         if existing is None:
             raise
         return serialize_message(existing), False
-    payload = serialize_message(ChatMessage(id=new_id, **values))  # transient, never added
-    events.publish(events.MessagePosted(chat_key, payload, agent_id, agent_known))
+    payload = _message_payload(new_id, chat_key, sender.role, sender.name, text, now, client_id)
+    events.publish(events.MessagePosted(chat_key, payload, agent_id, returning))
     return payload, True
+
+
+@functools.cache
+def _stamp_statement(agent: bool, returning: bool):
+    """UPDATE chat SET last_activity_at WHERE it is open (and, for an agent, his and live)."""
+    chat = Chat.__table__
+    condition = [chat.c.id == bindparam("key"), chat.c.status.in_(OPEN_STATES)]
+    if agent:
+        condition += [chat.c.status == ChatStatus.ACTIVE, chat.c.agent_id == bindparam("sender_id")]
+    statement = update(chat).where(*condition).values(last_activity_at=bindparam("now"))
+    return statement.returning(chat.c.agent_id) if returning else statement
+
+
+@functools.cache
+def _insert_message_statement():
+    return insert(ChatMessage.__table__)
 
 
 def _message_by_client_id(chat_id: int, client_id: str) -> ChatMessage | None:

@@ -29,6 +29,7 @@ class SocketClient:
     bucket: TokenBucket
     user_id: int | None = None
     chat_id: int | None = None
+    name: str | None = None  # an end user's display name, as of connecting
     queue_ids: list[int] = field(default_factory=list)
     # The last queue_state sent to this socket carried an error: retry on the next sweep.
     state_error: bool = False

@@ -8,9 +8,9 @@ database session so no transaction outlives an event.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from functools import partial
 
-from flask import request
 from flask_socketio import Namespace
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +21,16 @@ from app.realtime.auth import SocketClient
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = DeskError("unavailable", "The service is unavailable right now; try again soon.")
+
+
+# The socket whose event is being handled, as (namespace, sid): the publisher skips it for
+# changes the event caused, since its acknowledgement carries them already.
+ORIGIN: ContextVar[tuple[str, str] | None] = ContextVar("socket_origin", default=None)
+
+
+def origin_sid(namespace: str) -> str | None:
+    origin = ORIGIN.get()
+    return origin[1] if origin is not None and origin[0] == namespace else None
 
 
 def error(code: str, message: str, field: str | None = None) -> dict:
@@ -56,6 +66,10 @@ class DeskNamespace(Namespace):
     """Class-based namespace whose client events are `on_<event>(client, payload)` methods."""
 
     events: frozenset[str] = frozenset()
+    # Events handled in an application context only, without Flask-SocketIO's per-event
+    # request context (a Request object and the copied cookie session): the busiest events,
+    # whose handlers use neither `request`, `session` nor `url_for`.
+    light_events: frozenset[str] = frozenset()
 
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
@@ -70,12 +84,22 @@ class DeskNamespace(Namespace):
             # The server's own life-cycle call (a connected socket's "connect" event is just
             # an unknown client event).
             return super().trigger_event(event, *args)
-        return self.socketio._handle_event(partial(self._dispatch, event), event,
-                                           self.namespace, sid, *data)
-
-    def _dispatch(self, event: str, *data) -> dict:
+        token = ORIGIN.set((self.namespace, sid))
         try:
-            client = self.clients.get(request.sid)
+            if event in self.light_events:
+                environ = self.server.get_environ(sid, namespace=self.namespace)
+                if not environ:
+                    return None
+                with environ["flask.app"].app_context():
+                    return self._dispatch(sid, event, *data)
+            return self.socketio._handle_event(partial(self._dispatch, sid, event), event,
+                                               self.namespace, sid, *data)
+        finally:
+            ORIGIN.reset(token)
+
+    def _dispatch(self, sid: str, event: str, *data) -> dict:
+        try:
+            client = self.clients.get(sid)
             if client is None:
                 return error("not_connected", "This socket is not connected.")
             if not client.bucket.take():

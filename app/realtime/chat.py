@@ -42,6 +42,7 @@ def _optional_id(value: object, field: str) -> int | None:
 class ChatNamespace(DeskNamespace):
     events = frozenset({"send", "typing", "close", "history", "transfer", "rate",
                         "request_transcript"})
+    light_events = frozenset({"send", "typing"})
 
     def __init__(self) -> None:
         super().__init__(CHAT_NS)
@@ -80,7 +81,9 @@ class ChatNamespace(DeskNamespace):
             raise ValidationError("unknown_field", "Unexpected auth field.", sorted(unknown)[0])
         chat = visitor_chat(auth.get("visitor_token"))
         after_id = _optional_id(auth.get("last_message_id"), "last_message_id")
-        client = SocketClient(request.sid, VISITOR, new_bucket(), chat_id=chat.id)
+        # The end user's name signs what he sends: remembered here, not read for each message.
+        client = SocketClient(request.sid, VISITOR, new_bucket(), chat_id=chat.id,
+                              name=chat.visitor.display_name)
         self.socketio.server.enter_room(client.sid, chat_room(chat.id), namespace=CHAT_NS)
         self.clients[client.sid] = client
         if chat.visitor_left_at is not None:
@@ -131,8 +134,7 @@ class ChatNamespace(DeskNamespace):
         if client.is_agent:
             sender = chats.Sender.agent(load_agent(client))
         else:
-            sender = chats.Sender.visitor(chat_access.visitor_chat(client.chat_id,
-                                                                   payload["chat_id"]))
+            sender = chat_access.visitor_sender(client.chat_id, payload["chat_id"], client.name)
         message, created = chats.post_message(payload["chat_id"], sender, payload["body"],
                                               payload["client_id"])
         return {"ok": True, "message": message, "duplicate": not created}

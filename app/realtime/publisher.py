@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chats, events, presence
 from app.extensions import db, socketio
 from app.models import Chat, PersonGroup, User
+from app.realtime.base import origin_sid
 from app.realtime.rooms import CHAT_NS, QUEUE_NS, agent_room, chat_rooms, queue_room
 
 log = logging.getLogger(__name__)
@@ -97,17 +97,10 @@ def queue_states_for(users: list[User]) -> dict[int, dict]:
         return {user.id: queue_state_error() for user in users}
 
 
-def _origin_sid(namespace: str) -> str | None:
-    """The socket whose event caused this change: it has its acknowledgement already."""
-    if has_request_context() and getattr(request, "namespace", None) == namespace:
-        return getattr(request, "sid", None)
-    return None
-
-
 def _emit_chat(event: str, data: dict, chat_id: int, agent_id: int | None,
                skip_origin: bool = False) -> None:
     socketio.emit(event, data, namespace=CHAT_NS, to=chat_rooms(chat_id, agent_id),
-                  skip_sid=_origin_sid(CHAT_NS) if skip_origin else None)
+                  skip_sid=origin_sid(CHAT_NS) if skip_origin else None)
 
 
 # --- event handlers ----------------------------------------------------------------------
@@ -132,7 +125,7 @@ def _chat_accepted(event: events.ChatAccepted) -> None:
     socketio.emit("chat_taken", {"chat_id": event.chat_id, "queue_id": event.queue_id,
                                  "agent": event.agent_name},
                   namespace=QUEUE_NS, to=queue_room(event.queue_id),
-                  skip_sid=_origin_sid(QUEUE_NS))
+                  skip_sid=origin_sid(QUEUE_NS))
     _emit_chat("agent_joined", {"chat_id": event.chat_id, "agent": event.agent_name},
                event.chat_id, event.agent_id)
     # The agent's chat window (on whichever process) opens the chat with its history.
