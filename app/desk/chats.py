@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.desk import events, mail, people, requests
-from app.desk.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
 from app.desk.validation import clean_id, clean_rank, clean_text
@@ -307,76 +306,156 @@ def _message_payload(id: int, chat_id: int, role: SenderRole, name: str, body: s
     }
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A message someone asks to post (unchecked, as received)."""
+
+    chat_id: object
+    sender: Sender
+    body: object
+    client_id: object
+
+
 def post_message(chat_id: object, sender: Sender, body: object, client_id: object
                  ) -> tuple[dict, bool]:
-    """Store a message once per client id; returns (message, created).
+    """Store a message once per client id; returns (message, created)."""
+    outcome = post_messages([Draft(chat_id, sender, body, client_id)])[0]
+    if isinstance(outcome, DeskError):
+        raise outcome
+    return outcome
 
-    One conditional UPDATE checks the chat is open (and the agent's own) while stamping its
-    activity, one INSERT stores the message; a repeated client id returns the stored one.
+
+def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
+    """Store several messages in one transaction (a group commit); one outcome per draft.
+
+    An outcome is (message, created) or the DeskError that refused the draft. A chat takes
+    messages while it is open; an agent writes only in his own live chat. One conditional
+    UPDATE per kind of sender checks that while stamping the chats' activity (and tells each
+    chat's agent, which the publisher needs to route the message), one INSERT stores them all,
+    one COMMIT. A repeated client id returns the stored message instead of a second one.
     """
-    chat_key = clean_id(chat_id, "chat_id")
+    outcomes: list = [None] * len(drafts)
+    valid: list[tuple[int, int, Sender, str, str]] = []
+    for index, draft in enumerate(drafts):
+        try:
+            valid.append((index, *_clean_draft(draft)))
+        except DeskError as exc:
+            outcomes[index] = exc
+    if not valid:
+        return outcomes
+    now = utcnow()
+    connection = db.session.connection()
+    visitor_chats = {chat for _, chat, sender, _, _ in valid if sender.role != SenderRole.AGENT}
+    agent_pairs = {(chat, sender.user_id) for _, chat, sender, _, _ in valid
+                   if sender.role == SenderRole.AGENT}
+    open_chats = _stamp_visitor_chats(connection, visitor_chats, now) if visitor_chats else {}
+    live_chats = _stamp_agent_chats(connection, agent_pairs, now) if agent_pairs else {}
+    accepted, refused = [], []
+    for item in valid:
+        _, chat, sender, _, _ = item
+        if sender.role == SenderRole.AGENT:
+            ok = live_chats.get(chat, -1) == sender.user_id
+        else:
+            ok = chat in open_chats
+        (accepted if ok else refused).append(item)
+    rows = [{"chat_id": chat, "sender_role": sender.role, "sender_name": sender.name,
+             "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now}
+            for _, chat, sender, text, client_id in accepted]
+    try:
+        ids = _insert_messages(connection, rows) if rows else []
+        db.session.commit()
+    except IntegrityError:
+        # A client id seen before (a client's retry): sort the drafts out one by one.
+        db.session.rollback()
+        if len(drafts) > 1:
+            return [outcome if outcome is not None else post_messages([drafts[index]])[0]
+                    for index, outcome in enumerate(outcomes)]
+        _, chat, _, _, client_id = valid[0]
+        existing = _message_by_client_id(chat, client_id)
+        if existing is None:
+            raise
+        db.session.rollback()
+        return [(serialize_message(existing), False)]
+    posted = []
+    for (index, chat, sender, text, client_id), new_id in zip(accepted, ids, strict=True):
+        payload = _message_payload(new_id, chat, sender.role, sender.name, text, now, client_id)
+        outcomes[index] = (payload, True)
+        agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
+        posted.append(events.MessagePosted(chat, payload, agent_id, agent_known=True))
+    for index, chat, sender, _, client_id in refused:
+        existing = _message_by_client_id(chat, client_id)
+        if existing is not None:
+            outcomes[index] = (serialize_message(existing), False)
+        else:
+            outcomes[index] = _refusal(chat, sender)
+    db.session.rollback()  # end the read of refusals; nothing is pending
+    events.publish(*posted)
+    return outcomes
+
+
+def _clean_draft(draft: Draft) -> tuple[int, Sender, str, str]:
+    chat_key = clean_id(draft.chat_id, "chat_id")
+    client_id = draft.client_id
     if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > CLIENT_ID_MAX:
         raise ValidationError("invalid", f"client_id must be text of 1 to {CLIENT_ID_MAX} "
                               "characters.", "client_id")
-    if not isinstance(body, str):
+    if not isinstance(draft.body, str):
         raise ValidationError("invalid", "body must be text.", "body")
     limit = setting("CHAT_MESSAGE_MAX_LENGTH")
-    text = clean_text(body, "body", max_length=limit, required=False)
+    text = clean_text(draft.body, "body", max_length=limit, required=False)
     if text is None:
         raise ValidationError("empty", "An empty message cannot be sent.", "body")
-    now = utcnow()
-    agent = sender.role == SenderRole.AGENT
-    connection = db.session.connection()
-    returning = connection.dialect.update_returning
-    params = {"key": chat_key, "now": now}
-    if agent:
-        params["sender_id"] = sender.user_id
-    if returning:
-        # The same statement tells the chat's agent, which the publisher needs to route it.
-        row = connection.execute(_stamp_statement(agent, returning), params).first()
-        touched, agent_id = (0, None) if row is None else (1, row[0])
-    else:
-        touched = connection.execute(_stamp_statement(agent, False), params).rowcount
-        agent_id = None
-    if touched != 1:
-        db.session.rollback()
-        existing = _message_by_client_id(chat_key, client_id)
-        if existing is not None:
-            return serialize_message(existing), False
-        _explain_refusal(chat_key, sender)
-    values = {"chat_id": chat_key, "sender_role": sender.role, "sender_name": sender.name,
-              "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now}
-    try:
-        # Core statements built once (their cache key is computed once) on the session's
-        # connection: the ORM's unit of work and per-call statement building cost more than
-        # the SQL itself on this, the busiest write of the desk.
-        new_id = connection.execute(_insert_message_statement(), values).inserted_primary_key[0]
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = _message_by_client_id(chat_key, client_id)
-        if existing is None:
-            raise
-        return serialize_message(existing), False
-    payload = _message_payload(new_id, chat_key, sender.role, sender.name, text, now, client_id)
-    events.publish(events.MessagePosted(chat_key, payload, agent_id, returning))
-    return payload, True
+    return chat_key, draft.sender, text, client_id
 
 
-@functools.cache
-def _stamp_statement(agent: bool, returning: bool):
-    """UPDATE chat SET last_activity_at WHERE it is open (and, for an agent, his and live)."""
-    chat = Chat.__table__
-    condition = [chat.c.id == bindparam("key"), chat.c.status.in_(OPEN_STATES)]
-    if agent:
-        condition += [chat.c.status == ChatStatus.ACTIVE, chat.c.agent_id == bindparam("sender_id")]
-    statement = update(chat).where(*condition).values(last_activity_at=bindparam("now"))
-    return statement.returning(chat.c.agent_id) if returning else statement
+def _stamp_visitor_chats(connection, chat_ids: set[int], now: datetime) -> dict[int, int | None]:
+    """Stamp the open chats among these; {chat id: its agent id} of those stamped."""
+    table = Chat.__table__
+    if connection.dialect.update_returning:
+        return dict(connection.execute(_STAMP_OPEN_RETURNING,
+                                       {"keys": sorted(chat_ids), "now": now}).all())
+    connection.execute(_STAMP_OPEN, {"keys": sorted(chat_ids), "now": now})
+    return dict(connection.execute(
+        select(table.c.id, table.c.agent_id).where(table.c.id.in_(sorted(chat_ids)),
+                                                   _is_open(table))).all())
 
 
-@functools.cache
-def _insert_message_statement():
-    return insert(ChatMessage.__table__)
+def _stamp_agent_chats(connection, pairs: set[tuple[int, int]], now: datetime
+                       ) -> dict[int, int]:
+    """Stamp the live chats among these (chat id, agent id) pairs; {chat id: agent id}."""
+    table = Chat.__table__
+    mine = and_(table.c.status == ChatStatus.ACTIVE,
+                tuple_(table.c.id, table.c.agent_id).in_(sorted(pairs)))
+    statement = update(table).where(mine).values(last_activity_at=now)
+    if connection.dialect.update_returning:
+        return dict(connection.execute(statement.returning(table.c.id, table.c.agent_id)).all())
+    connection.execute(statement)
+    return dict(connection.execute(select(table.c.id, table.c.agent_id).where(mine)).all())
+
+
+def _is_open(table):
+    # Two equalities, not IN: an IN list is expanded on every execution.
+    return or_(table.c.status == OPEN_STATES[0], table.c.status == OPEN_STATES[1])
+
+
+# Built once, so that SQLAlchemy computes its cache key once.
+_STAMP_OPEN = (update(Chat.__table__)
+               .where(Chat.__table__.c.id.in_(bindparam("keys", expanding=True)),
+                      _is_open(Chat.__table__))
+               .values(last_activity_at=bindparam("now")))
+_STAMP_OPEN_RETURNING = _STAMP_OPEN.returning(Chat.__table__.c.id, Chat.__table__.c.agent_id)
+
+
+def _insert_messages(connection, rows: list[dict]) -> list[int]:
+    """INSERT the rows; their new ids in the same order."""
+    if len(rows) == 1 or not connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+        return [connection.execute(_INSERT_MESSAGE, row).inserted_primary_key[0] for row in rows]
+    return list(connection.execute(_INSERT_MESSAGES_RETURNING, rows).scalars())
+
+
+_INSERT_MESSAGE = insert(ChatMessage.__table__)
+_INSERT_MESSAGES_RETURNING = _INSERT_MESSAGE.returning(ChatMessage.__table__.c.id,
+                                                       sort_by_parameter_order=True)
 
 
 def _message_by_client_id(chat_id: int, client_id: str) -> ChatMessage | None:
@@ -384,15 +463,16 @@ def _message_by_client_id(chat_id: int, client_id: str) -> ChatMessage | None:
         ChatMessage.chat_id == chat_id, ChatMessage.client_id == client_id)).first()
 
 
-def _explain_refusal(chat_id: int, sender: Sender) -> None:
+def _refusal(chat_id: int, sender: Sender) -> DeskError:
+    """Why a message was not taken: no such chat, closed, not accepted yet or not his."""
     chat = db.session.get(Chat, chat_id)
     if chat is None:
-        raise NotFound("unknown_chat", "No such chat.", "chat_id")
+        return NotFound("unknown_chat", "No such chat.", "chat_id")
     if chat.status not in OPEN_STATES:
-        raise Conflict("closed", "This chat is closed.", "chat_id")
+        return Conflict("closed", "This chat is closed.", "chat_id")
     if sender.role == SenderRole.AGENT and chat.status == ChatStatus.WAITING:
-        raise Conflict("not_accepted", "Accept the chat before writing in it.", "chat_id")
-    raise Forbidden("not_yours", "This chat belongs to another agent.", "chat_id")
+        return Conflict("not_accepted", "Accept the chat before writing in it.", "chat_id")
+    return Forbidden("not_yours", "This chat belongs to another agent.", "chat_id")
 
 
 def history(chat_id: object, after_id: object = None) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chat_access, chats
@@ -25,6 +25,7 @@ from app.realtime.auth import (
 )
 from app.realtime.base import UNAVAILABLE, DeskNamespace, fields
 from app.realtime.rooms import CHAT_NS, agent_room, chat_room, chat_rooms
+from app.realtime.writer import MessageWriter
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class ChatNamespace(DeskNamespace):
 
     def __init__(self) -> None:
         super().__init__(CHAT_NS)
+        self._writer: MessageWriter | None = None
 
     def visitor_chat_ids(self) -> list[int]:
         return sorted({c.chat_id for c in self.local_clients(role=VISITOR)})
@@ -135,8 +137,11 @@ class ChatNamespace(DeskNamespace):
             sender = chats.Sender.agent(load_agent(client))
         else:
             sender = chat_access.visitor_sender(client.chat_id, payload["chat_id"], client.name)
-        message, created = chats.post_message(payload["chat_id"], sender, payload["body"],
-                                              payload["client_id"])
+        if self._writer is None:
+            self._writer = MessageWriter(self.server)
+        draft = chats.Draft(payload["chat_id"], sender, payload["body"], payload["client_id"])
+        message, created = self._writer.post(current_app._get_current_object(), draft,
+                                             client.sid)
         return {"ok": True, "message": message, "duplicate": not created}
 
     @fields("chat_id", "typing")

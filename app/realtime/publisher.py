@@ -16,6 +16,7 @@ from app.extensions import db, socketio
 from app.models import Chat, PersonGroup, User
 from app.realtime.base import origin_sid
 from app.realtime.rooms import CHAT_NS, QUEUE_NS, agent_room, chat_rooms, queue_room
+from app.realtime.writer import message_origin
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,8 @@ def queue_states_for(users: list[User]) -> dict[int, dict]:
         return {user.id: queue_state_error() for user in users}
 
 
-def _emit_chat(event: str, data: dict, chat_id: int, agent_id: int | None,
-               skip_origin: bool = False) -> None:
-    socketio.emit(event, data, namespace=CHAT_NS, to=chat_rooms(chat_id, agent_id),
-                  skip_sid=origin_sid(CHAT_NS) if skip_origin else None)
+def _emit_chat(event: str, data: dict, chat_id: int, agent_id: int | None) -> None:
+    socketio.emit(event, data, namespace=CHAT_NS, to=chat_rooms(chat_id, agent_id))
 
 
 # --- event handlers ----------------------------------------------------------------------
@@ -147,7 +146,9 @@ def _message_posted(event: events.MessagePosted) -> None:
     # The author's socket has the message in its acknowledgement already; a system note
     # (e.g. of a transfer) has no author socket and goes to everyone.
     authored = event.message["sender"]["role"] != "SYSTEM"
-    _emit_chat("message", event.message, event.chat_id, agent_id, skip_origin=authored)
+    socketio.emit("message", event.message, namespace=CHAT_NS,
+                  to=chat_rooms(event.chat_id, agent_id),
+                  skip_sid=message_origin(event.message) if authored else None)
 
 
 def _chat_closed(event: events.ChatClosed) -> None:

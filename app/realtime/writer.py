@@ -1,0 +1,131 @@
+"""Group commit of chat messages: the `send` events that arrive together share a transaction.
+
+Each `send` handler hands its draft to the process's writer task and waits for the outcome.
+The writer takes everything that is waiting (what arrived while the previous transaction
+was committing) and stores it with one `chats.post_messages` call: one UPDATE, one INSERT
+and one COMMIT for the lot instead of for each message. A lone message is written at once
+(no delay is added to wait for company), and every acknowledgement still follows the
+commit of its message. The rules stay in `app.desk.chats`; this is only how calls are
+grouped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.desk import chats
+from app.desk.errors import DeskError
+from app.extensions import db
+from app.realtime.base import origin_sid
+from app.realtime.rooms import CHAT_NS
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = DeskError("unavailable", "The service is unavailable right now; try again soon.")
+SERVER_ERROR = DeskError("server_error", "Something went wrong on the server.")
+MAX_BATCH = 200
+WAIT_SECONDS = 30.0
+
+# While the writer publishes a batch: {(chat id, client id): sid of the socket that sent it},
+# so that the author's socket (which has the message in its acknowledgement) is skipped.
+BATCH_ORIGINS: ContextVar[dict | None] = ContextVar("batch_origins", default=None)
+
+
+@dataclass
+class _Pending:
+    app: object
+    draft: chats.Draft
+    sid: str
+    done: object  # an Event of the server's async mode
+    outcome: object = field(default=None)
+
+
+class MessageWriter:
+    """One per Socket.IO server (process): the single task that writes chat messages."""
+
+    def __init__(self, server) -> None:
+        self._server = server  # socketio.Server: its async mode's tasks and events
+        self._pending: deque[_Pending] = deque()
+        self._wakeup = None
+        self._started = False
+
+    def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
+        """Store the draft with whatever else is waiting; (message, created) or DeskError."""
+        item = _Pending(app, draft, sid, self._server.eio.create_event())
+        self._pending.append(item)
+        self._ensure_started()
+        self._wakeup.set()
+        if not item.done.wait(WAIT_SECONDS):
+            log.error("message writer did not answer within %s s", WAIT_SECONDS)
+            raise UNAVAILABLE
+        if isinstance(item.outcome, DeskError):
+            raise item.outcome
+        return item.outcome
+
+    def _ensure_started(self) -> None:
+        if not self._started:
+            self._started = True
+            self._wakeup = self._server.eio.create_event()
+            self._server.start_background_task(self._run)
+
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = [self._pending.popleft()
+                         for _ in range(min(MAX_BATCH, len(self._pending)))]
+                self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        by_app: dict[int, list[_Pending]] = {}
+        for item in batch:
+            by_app.setdefault(id(item.app), []).append(item)
+        for items in by_app.values():
+            outcomes = self._outcomes(items)
+            for item, outcome in zip(items, outcomes, strict=True):
+                item.outcome = outcome
+                item.done.set()
+
+    def _outcomes(self, items: list[_Pending]) -> list:
+        token = None
+        try:
+            token = BATCH_ORIGINS.set({key: item.sid for item in items
+                                       if (key := _key(item.draft)) is not None})
+            with items[0].app.app_context():
+                try:
+                    return chats.post_messages([item.draft for item in items])
+                except SQLAlchemyError:
+                    log.exception("database error writing %d chat messages", len(items))
+                    db.session.rollback()
+                    return [UNAVAILABLE] * len(items)
+                finally:
+                    db.session.remove()
+        except Exception:  # noqa: BLE001 - the writer must outlive any one batch
+            log.exception("error writing %d chat messages", len(items))
+            return [SERVER_ERROR] * len(items)
+        finally:
+            if token is not None:
+                BATCH_ORIGINS.reset(token)
+
+
+def _key(draft: chats.Draft) -> tuple | None:
+    key = (draft.chat_id, draft.client_id)
+    try:
+        hash(key)
+    except TypeError:
+        return None  # not a valid draft: the desk refuses it, nothing is published
+    return key
+
+
+def message_origin(message: dict) -> str | None:
+    """The socket that sent this message: it has it in its acknowledgement already."""
+    origins = BATCH_ORIGINS.get()
+    if origins is None:
+        return origin_sid(CHAT_NS)
+    return origins.get((message["chat_id"], message["client_id"]))
