@@ -447,15 +447,22 @@ _STAMP_OPEN_RETURNING = _STAMP_OPEN.returning(Chat.__table__.c.id, Chat.__table_
 
 
 def _insert_messages(connection, rows: list[dict]) -> list[int]:
-    """INSERT the rows; their new ids in the same order."""
-    if len(rows) == 1 or not connection.dialect.insert_executemany_returning_sort_by_parameter_order:
+    """INSERT the rows in one statement; their new ids in the same order.
+
+    The ids come back by (chat, client id), which is unique, rather than with SQLAlchemy's
+    `sort_by_parameter_order`: on SQLite that falls back to one INSERT per row.
+    """
+    if len(rows) == 1 or not connection.dialect.insert_executemany_returning:
         return [connection.execute(_INSERT_MESSAGE, row).inserted_primary_key[0] for row in rows]
-    return list(connection.execute(_INSERT_MESSAGES_RETURNING, rows).scalars())
+    new_ids = {(chat_id, client_id): new_id for new_id, chat_id, client_id
+               in connection.execute(_INSERT_MESSAGES_RETURNING, rows)}
+    return [new_ids[row["chat_id"], row["client_id"]] for row in rows]
 
 
 _INSERT_MESSAGE = insert(ChatMessage.__table__)
-_INSERT_MESSAGES_RETURNING = _INSERT_MESSAGE.returning(ChatMessage.__table__.c.id,
-                                                       sort_by_parameter_order=True)
+_INSERT_MESSAGES_RETURNING = _INSERT_MESSAGE.returning(
+    ChatMessage.__table__.c.id, ChatMessage.__table__.c.chat_id,
+    ChatMessage.__table__.c.client_id)
 
 
 def _message_by_client_id(chat_id: int, client_id: str) -> ChatMessage | None:
