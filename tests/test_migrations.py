@@ -51,6 +51,27 @@ def test_upgrade_gives_exactly_the_models_schema(empty_database):
     assert diff == [], f"migrations differ from the models: {diff}"
 
 
+def test_end_user_lookup_by_email_uses_an_index(empty_database):
+    """Every chat request finds its end user by lower(email): no scan of the person table."""
+    assert flask("db", "upgrade", database_url=empty_database).returncode == 0
+    url = empty_database
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    engine = sa.create_engine(url)
+    lookup = "SELECT id FROM person WHERE lower(email) = 'erin@example.org'"
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {lookup}"))
+            else:
+                conn.exec_driver_sql("SET enable_seqscan = off")  # the table is empty
+                plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {lookup}"))
+    finally:
+        engine.dispose()
+    assert "ix_person_email_lower" in plan, plan
+
+
 def test_migrations_have_a_single_head():
     from alembic.config import Config
     from alembic.script import ScriptDirectory

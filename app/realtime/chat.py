@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import current_app, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,6 +49,14 @@ class ChatNamespace(DeskNamespace):
     def __init__(self) -> None:
         super().__init__(CHAT_NS)
         self._writer: MessageWriter | None = None
+        self._writer_lock = threading.Lock()
+
+    def writer(self) -> MessageWriter:
+        """This process's message writer, started with the first message."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = MessageWriter(self.server)
+            return self._writer
 
     def visitor_chat_ids(self) -> list[int]:
         return sorted({c.chat_id for c in self.local_clients(role=VISITOR)})
@@ -137,10 +146,8 @@ class ChatNamespace(DeskNamespace):
             sender = chats.Sender.agent(load_agent(client))
         else:
             sender = chat_access.visitor_sender(client.chat_id, payload["chat_id"], client.name)
-        if self._writer is None:
-            self._writer = MessageWriter(self.server)
         draft = chats.Draft(payload["chat_id"], sender, payload["body"], payload["client_id"])
-        message, created = self._writer.post(current_app._get_current_object(), draft,
+        message, created = self.writer().post(current_app._get_current_object(), draft,
                                              client.sid)
         return {"ok": True, "message": message, "duplicate": not created}
 

@@ -51,14 +51,13 @@ class MessageWriter:
     def __init__(self, server) -> None:
         self._server = server  # socketio.Server: its async mode's tasks and events
         self._pending: deque[_Pending] = deque()
-        self._wakeup = None
-        self._started = False
+        self._wakeup = server.eio.create_event()
+        server.start_background_task(self._run)
 
     def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
         """Store the draft with whatever else is waiting; (message, created) or DeskError."""
         item = _Pending(app, draft, sid, self._server.eio.create_event())
         self._pending.append(item)
-        self._ensure_started()
         self._wakeup.set()
         if not item.done.wait(WAIT_SECONDS):
             log.error("message writer did not answer within %s s", WAIT_SECONDS)
@@ -67,12 +66,6 @@ class MessageWriter:
             raise item.outcome
         return item.outcome
 
-    def _ensure_started(self) -> None:
-        if not self._started:
-            self._started = True
-            self._wakeup = self._server.eio.create_event()
-            self._server.start_background_task(self._run)
-
     def _run(self) -> None:
         while True:
             self._wakeup.wait()
@@ -80,7 +73,14 @@ class MessageWriter:
             while self._pending:
                 batch = [self._pending.popleft()
                          for _ in range(min(MAX_BATCH, len(self._pending)))]
-                self._write(batch)
+                try:
+                    self._write(batch)
+                except Exception:  # noqa: BLE001 - the writer must outlive any one batch
+                    log.exception("message writer failed on %d messages", len(batch))
+                    for item in batch:
+                        if not item.done.is_set():
+                            item.outcome = SERVER_ERROR
+                            item.done.set()
 
     def _write(self, batch: list[_Pending]) -> None:
         by_app: dict[int, list[_Pending]] = {}
