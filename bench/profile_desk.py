@@ -99,6 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             measure("post_message", args.messages, post)
             if profiler is not None:
                 profiler.stop()
+            if hasattr(chats, "post_messages"):
+                def post_batch(n: int) -> None:
+                    drafts = [chats.Draft(*active[(n * 10 + i) % len(active)],
+                                          f"batch {n}.{i}", f"b-{n}-{i}") for i in range(10)]
+                    chats.post_messages(drafts)
+
+                measure("post_messages (a batch of 10, as the writer groups them)",
+                        max(1, args.messages // 10), post_batch)
             measure("queue_state", 200, lambda n: chats.queue_state(users[n % len(users)]))
             if hasattr(chats, "queue_states"):
                 measure(f"queue_states (all {len(users)} agents)", 50,

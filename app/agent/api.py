@@ -171,9 +171,6 @@ def work_log_list(number: str):
 def work_log_add(number: str):
     data = _only(_json_body(), {"summary", "details", "log_type", "client_visible"},
                  "a work-log entry")
-    if str(data.get("log_type", "WORK")).upper() == WorkLogType.TRANSCRIPT.value:
-        raise ValidationError("invalid", "Transcripts are written by the chat, not by hand.",
-                              "log_type")
     sr = worklist.service_request_for(_me(), number)
     entry = sr_rules.add_work_log(
         sr.id, author=current_user.person, summary=data.get("summary"),

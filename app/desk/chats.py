@@ -25,7 +25,6 @@ from app.models import (
     ServiceRequest,
     SRSource,
     User,
-    WorkLogType,
     utcnow,
 )
 
@@ -523,11 +522,9 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
 def _attach_transcript(chat: Chat, agent: User | None) -> None:
     lines = [f"[{m.sent_at.strftime('%Y-%m-%d %H:%M:%S')} UTC] {m.sender_name}: {m.body}"
              for m in chat.messages]
-    requests.add_work_log(
+    requests.add_transcript(
         chat.sr_id, author=agent.person if agent else None,
-        summary=f"Chat transcript ({len(lines)} messages)", details="\n".join(lines) or "(empty)",
-        log_type=WorkLogType.TRANSCRIPT, client_visible=True, commit=False,
-    )
+        summary=f"Chat transcript ({len(lines)} messages)", details="\n".join(lines) or "(empty)")
 
 
 def mark_visitor_left(chat_id: int) -> None:

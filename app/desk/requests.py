@@ -176,18 +176,37 @@ def change_status(sr_id: object, status: object, *, actor: User | None,
 def add_work_log(sr_id: object, *, author: Person | None, summary: object, details: object = None,
                  log_type: object = WorkLogType.WORK, client_visible: object = False,
                  commit: bool = True) -> WorkLogEntry:
-    sr = get_service_request(sr_id)
+    """A work-log entry written by a person (agent console, admin): WORK, NOTE or CLIENTNOTE.
+
+    Transcripts are written by the chat itself (`add_transcript`), never by hand.
+    """
     try:
         kind = WorkLogType(str(log_type).upper())
     except ValueError as exc:
         raise ValidationError("invalid", "Unknown work-log type.", "log_type") from exc
+    if kind == WorkLogType.TRANSCRIPT:
+        raise ValidationError("invalid", "Transcripts are written by the chat, not by hand.",
+                              "log_type")
+    return _add_entry(sr_id, author, summary, details, kind, bool(client_visible), commit)
+
+
+def add_transcript(sr_id: int, *, author: Person | None, summary: str, details: str
+                   ) -> WorkLogEntry:
+    """The chat's transcript on its SR, visible to the end user (no commit: the chat's
+    closing transaction commits it)."""
+    return _add_entry(sr_id, author, summary, details, WorkLogType.TRANSCRIPT, True, False)
+
+
+def _add_entry(sr_id: object, author: Person | None, summary: object, details: object,
+               kind: WorkLogType, client_visible: bool, commit: bool) -> WorkLogEntry:
+    sr = get_service_request(sr_id)
     entry = WorkLogEntry(
         service_request=sr,
         author=author,
         log_type=kind,
         summary=clean_text(summary, "summary", max_length=200, multiline=False),
         details=clean_text(details, "details", max_length=100_000, required=False),
-        client_visible=bool(client_visible),
+        client_visible=client_visible,
     )
     db.session.add(entry)
     if commit:

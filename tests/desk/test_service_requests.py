@@ -183,6 +183,19 @@ def test_work_log_entries_are_listed_in_order(desk, finished_chat):
     assert sr.work_log[1].author.display_name == "Alice Agent"
 
 
+@pytest.mark.parametrize("log_type", ["TRANSCRIPT", "transcript", "SECRET", None])
+def test_work_log_refuses_hand_written_transcripts_and_unknown_types(desk, finished_chat,
+                                                                    log_type):
+    sr_id = finished_chat.id
+    before = len(finished_chat.work_log)
+    with pytest.raises(ValidationError) as err:
+        requests.add_work_log(sr_id, author=desk.alice.person, summary="Forged transcript",
+                              log_type=log_type)
+    assert (err.value.code, err.value.field) == ("invalid", "log_type")
+    db.session.rollback()
+    assert len(db.session.get(ServiceRequest, sr_id).work_log) == before
+
+
 @pytest.mark.parametrize("changes, field", [
     ({"reported_priority": 9}, "reported_priority"),
     ({"impact": "high"}, "impact"),
