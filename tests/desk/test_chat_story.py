@@ -12,14 +12,6 @@ from app.extensions import db
 from app.models import Chat, ChatStatus, SenderRole, SRSource, SRStatus, WorkLogType
 
 
-@pytest.fixture
-def published():
-    seen: list[object] = []
-    events.subscribe(seen.append)
-    yield seen
-    events.unsubscribe(seen.append)
-
-
 def ask(queue="Software", email="eve@example.com", question="Outlook keeps asking for my password"):
     return chats.request_chat(name="Eve End-User", email=email, phone="+1 555 0199",
                               queue=queue, question=question)

@@ -13,14 +13,6 @@ from app.models import Chat, ChatMessage, SenderRole
 
 
 @pytest.fixture
-def published():
-    seen: list[object] = []
-    events.subscribe(seen.append)
-    yield seen
-    events.unsubscribe(seen.append)
-
-
-@pytest.fixture
 def statements(app):
     """The SQL statements sent to the database (COMMIT included) while the test runs."""
     seen: list[str] = []
