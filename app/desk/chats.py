@@ -256,7 +256,7 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
     )
     if greeting_message is not None:
         events.publish(events.MessagePosted(chat.id, serialize_message(greeting_message),
-                                            agent.id, True))
+                                            agent.id))
     return chat
 
 
@@ -380,7 +380,7 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
         payload = _message_payload(new_id, chat, sender.role, sender.name, text, now, client_id)
         outcomes[index] = (payload, True)
         agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
-        posted.append(events.MessagePosted(chat, payload, agent_id, agent_known=True))
+        posted.append(events.MessagePosted(chat, payload, agent_id))
     for index, chat, sender, _, client_id in refused:
         existing = _message_by_client_id(chat, client_id)
         if existing is not None:
@@ -622,8 +622,7 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
     db.session.commit()
     events.publish(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),
                    # The note reaches the end user and the agent who handed the chat over.
-                   events.MessagePosted(chat.id, serialize_message(note), agent_id=agent.id,
-                                        agent_known=True),
+                   events.MessagePosted(chat.id, serialize_message(note), agent_id=agent.id),
                    events.ChatWaiting(chat.id, target.id),
                    events.ServiceRequestChanged(sr.id, sr.number))
     return chat

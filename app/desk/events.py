@@ -43,9 +43,8 @@ class MessagePosted:
     chat_id: int
     message: dict = field(hash=False)
     # The chat's agent as the posting transaction saw it (None: not accepted yet), so the
-    # publisher need not look it up again; agent_known=False means "look it up".
+    # publisher need not look it up again.
     agent_id: int | None = None
-    agent_known: bool = False
 
 
 @dataclass(frozen=True)

@@ -141,13 +141,11 @@ def _chat_left_queue(event: events.ChatLeftQueue) -> None:
 
 
 def _message_posted(event: events.MessagePosted) -> None:
-    agent_id = event.agent_id if event.agent_known else db.session.scalar(
-        db.select(Chat.agent_id).where(Chat.id == event.chat_id))
     # The author's socket has the message in its acknowledgement already; a system note
     # (e.g. of a transfer) has no author socket and goes to everyone.
     authored = event.message["sender"]["role"] != "SYSTEM"
     socketio.emit("message", event.message, namespace=CHAT_NS,
-                  to=chat_rooms(event.chat_id, agent_id),
+                  to=chat_rooms(event.chat_id, event.agent_id),
                   skip_sid=message_origin(event.message) if authored else None)
 
 
