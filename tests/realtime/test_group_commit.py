@@ -100,3 +100,19 @@ def test_the_same_message_sent_from_two_tabs_at_once_is_stored_once(server, peer
     history = alice.call("history", {"chat_id": made["chat_id"]})["messages"]
     assert [m["client_id"] for m in history].count(same) == 1
     assert len(alice.received("message", "/chat", lambda m: m["client_id"] == same)) == 1
+
+
+def test_a_chat_id_sent_as_text_is_the_same_chat_and_the_author_is_not_echoed(server, peers):
+    alice = peers.agent(server, "alice")
+    made = request_chat(server.url, email="textid@example.org")
+    writing = peers.visitor(server, made["visitor_token"])
+    reading = peers.visitor(server, made["visitor_token"])
+    assert alice.call("accept", {"chat_id": made["chat_id"]}, "/queue")["ok"] is True
+    writing.wait("agent_joined", "/chat")
+    sent = client_id()
+    reply = writing.call("send", {"chat_id": str(made["chat_id"]), "body": "as text",
+                                  "client_id": sent})
+    assert reply["ok"] is True and reply["message"]["chat_id"] == made["chat_id"]
+    assert reading.wait("message", "/chat", lambda m: m["client_id"] == sent) == reply["message"]
+    assert alice.wait("message", "/chat", lambda m: m["client_id"] == sent) == reply["message"]
+    assert writing.received("message", "/chat", lambda m: m["client_id"] == sent) == []
