@@ -571,7 +571,10 @@ def abandon_expired(grace_seconds: int | None = None) -> list[int]:
     ids = list(db.session.scalars(select(Chat.id).where(
         Chat.status == ChatStatus.WAITING, Chat.visitor_left_at.is_not(None),
         Chat.visitor_left_at <= cutoff)))
-    return [chat_id for chat_id in ids if abandon_chat(chat_id) is not None]
+    # Told together: a queue that many end users left at once is refreshed once, not once
+    # per chat (after a restart, every waiting end user who did not come back leaves).
+    with events.batched():
+        return [chat_id for chat_id in ids if abandon_chat(chat_id) is not None]
 
 
 def close_idle_chats(timeout_seconds: int | None = None) -> list[int]:
@@ -582,8 +585,9 @@ def close_idle_chats(timeout_seconds: int | None = None) -> list[int]:
         Chat.status == ChatStatus.ACTIVE, Chat.last_activity_at <= cutoff)))
     minutes = max(1, round(timeout / 60))
     reason = f"Closed after {minutes} minute{'s' if minutes != 1 else ''} without messages."
-    for chat_id in ids:
-        close_chat(chat_id, by=SenderRole.SYSTEM, reason=reason)
+    with events.batched():
+        for chat_id in ids:
+            close_chat(chat_id, by=SenderRole.SYSTEM, reason=reason)
     return ids
 
 

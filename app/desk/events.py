@@ -7,7 +7,9 @@ so admin edits, HTTP calls, CLI commands and socket calls notify clients the sam
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -69,12 +71,18 @@ class ServiceRequestChanged:
     number: str
 
 
-Subscriber = Callable[[object], None]
+Subscriber = Callable[[list[object]], None]
 _subscribers: list[Subscriber] = []
+# Inside `batched()`: the events published so far, delivered together at its end.
+_held: ContextVar[list[object] | None] = ContextVar("desk_events_held", default=None)
 
 
 def subscribe(fn: Subscriber) -> None:
-    """Register a listener once (idempotent, since apps may be created several times)."""
+    """Register a listener once (idempotent, since apps may be created several times).
+
+    A listener receives a list of events: those of one `publish` call, or of a whole
+    `batched()` block, in the order they happened.
+    """
     if fn not in _subscribers:
         _subscribers.append(fn)
 
@@ -86,9 +94,40 @@ def unsubscribe(fn: Subscriber) -> None:
 
 def publish(*events: object) -> None:
     """Deliver events to every listener; a failing listener never undoes a committed change."""
-    for event in events:
-        for fn in list(_subscribers):
-            try:
-                fn(event)
-            except Exception:  # noqa: BLE001 - delivery is best effort after commit
-                log.exception("event listener failed for %r", event)
+    held = _held.get()
+    if held is not None:
+        held.extend(events)
+        return
+    _deliver(list(events))
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Deliver the events published inside together, at the end of the block.
+
+    For work that changes many chats at once (the sweeper abandoning every end user who did
+    not come back): listeners can then merge what the events cause, e.g. refresh a queue once
+    for all the chats that left it rather than once per chat. Events of work committed before
+    an error inside the block are still delivered.
+    """
+    if _held.get() is not None:  # already batching: the outer block delivers
+        yield
+        return
+    held: list[object] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        if held:
+            _deliver(held)
+
+
+def _deliver(events: list[object]) -> None:
+    if not events:
+        return
+    for fn in list(_subscribers):
+        try:
+            fn(events)
+        except Exception:  # noqa: BLE001 - delivery is best effort after commit
+            log.exception("event listener failed for %r", events)

@@ -8,6 +8,7 @@ room, so with a message queue (Redis) it reaches clients on every server process
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,7 +26,7 @@ STATE_ERROR = {"error": "unavailable",
 
 
 def init_app(app) -> None:
-    events.subscribe(on_desk_event)
+    events.subscribe(on_desk_events)
 
 
 # --- payloads shared with the namespaces -------------------------------------------------
@@ -63,12 +64,46 @@ def queue_position_payload(chat_id: int, position: int, agents_online: int) -> d
 
 # --- fan-out -----------------------------------------------------------------------------
 
+class _Refresh:
+    """The queues whose positions and agents' states a list of events changed, sent once."""
+
+    def __init__(self) -> None:
+        self.positions: set[int] = set()
+        self.states: set[int] = set()
+
+    def send(self) -> None:
+        for queue_id in sorted(self.positions):
+            send_positions(queue_id)
+        if self.states:
+            send_states(sorted(self.states))
+
+
+# While a list of desk events is published: the refresh they add up to.
+_REFRESH: ContextVar[_Refresh | None] = ContextVar("queue_refresh", default=None)
+
+
 def refresh_queues(queue_ids) -> None:
-    """Counts changed in these queues: new positions to the waiting, new state to agents."""
-    queue_ids = sorted(set(queue_ids))
-    for queue_id in queue_ids:
-        send_positions(queue_id)
-    send_states(queue_ids)
+    """Counts changed in these queues: new positions to the waiting, new state to agents.
+
+    While a list of events is being published, once for all of them at its end.
+    """
+    pending = _REFRESH.get()
+    if pending is not None:
+        pending.positions.update(queue_ids)
+        pending.states.update(queue_ids)
+        return
+    refresh = _Refresh()
+    refresh.positions.update(queue_ids)
+    refresh.states.update(queue_ids)
+    refresh.send()
+
+
+def _refresh_states(queue_ids) -> None:
+    pending = _REFRESH.get()
+    if pending is not None:
+        pending.states.update(queue_ids)
+    else:
+        send_states(queue_ids)
 
 
 def send_positions(queue_id: int, only_chat: int | None = None) -> None:
@@ -104,10 +139,22 @@ def _emit_chat(event: str, data: dict, chat_id: int, agent_id: int | None) -> No
 
 # --- event handlers ----------------------------------------------------------------------
 
-def on_desk_event(event: object) -> None:
-    handler = _HANDLERS.get(type(event))
-    if handler is not None:
-        handler(event)
+def on_desk_events(batch: list[object]) -> None:
+    """Emit what these events changed; queue figures once for the whole list."""
+    refresh = _Refresh()
+    token = _REFRESH.set(refresh)
+    try:
+        for event in batch:
+            handler = _HANDLERS.get(type(event))
+            if handler is None:
+                continue
+            try:
+                handler(event)
+            except Exception:  # noqa: BLE001 - one event's failure must not hide the others
+                log.exception("publishing %r failed", event)
+    finally:
+        _REFRESH.reset(token)
+    refresh.send()
 
 
 def _chat_waiting(event: events.ChatWaiting) -> None:
@@ -116,7 +163,7 @@ def _chat_waiting(event: events.ChatWaiting) -> None:
                   to=queue_room(event.queue_id))
     # Joining at the end of the line moves nobody else.
     send_positions(event.queue_id, only_chat=event.chat_id)
-    send_states([event.queue_id])
+    _refresh_states([event.queue_id])
 
 
 def _chat_accepted(event: events.ChatAccepted) -> None:

@@ -11,6 +11,6 @@ from app.desk import events
 def published():
     """The desk events published while the test runs, in order."""
     seen: list[object] = []
-    events.subscribe(seen.append)
+    events.subscribe(seen.extend)
     yield seen
-    events.unsubscribe(seen.append)
+    events.unsubscribe(seen.extend)

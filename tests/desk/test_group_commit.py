@@ -116,3 +116,4 @@ def test_a_retry_inside_the_same_batch_is_stored_once(desk):
     assert first[1] is True and second[1] is False
     assert first[0] == second[0]
     assert stored(live).count("same") == 1
+
