@@ -32,17 +32,21 @@ def emit_all(peer, chat_id: int, bodies: list[str]) -> tuple[list[str], threadin
     return ids, done, acks
 
 
+def accepted_chat_with_two_tabs(server, peers, agent, email):
+    """A chat the agent accepted, its end user in two tabs: (chat id, tab 1, tab 2)."""
+    made = request_chat(server.url, email=email)
+    tabs = [peers.visitor(server, made["visitor_token"]) for _ in range(2)]
+    assert agent.call("accept", {"chat_id": made["chat_id"]}, "/queue")["ok"] is True
+    for tab in tabs:
+        tab.wait("agent_joined", "/chat")
+    return made["chat_id"], *tabs
+
+
 def test_a_burst_from_many_chats_is_stored_in_order_and_delivered_once(server, peers):
     alice = peers.agent(server, "alice")
-    chats = []
-    for n in range(4):
-        made = request_chat(server.url, email=f"burst{n}@example.org")
-        writing = peers.visitor(server, made["visitor_token"])
-        reading = peers.visitor(server, made["visitor_token"])  # the same end user's other tab
-        assert alice.call("accept", {"chat_id": made["chat_id"]}, "/queue")["ok"] is True
-        writing.wait("agent_joined", "/chat")
-        reading.wait("agent_joined", "/chat")
-        chats.append((made["chat_id"], writing, reading))
+    # (chat id, the tab that writes, the same end user's other tab)
+    chats = [accepted_chat_with_two_tabs(server, peers, alice, f"burst{n}@example.org")
+             for n in range(4)]
 
     sent = {}
     for chat_id, writing, _ in chats:
@@ -74,13 +78,10 @@ def test_a_burst_from_many_chats_is_stored_in_order_and_delivered_once(server, p
 
 def test_the_same_message_sent_from_two_tabs_at_once_is_stored_once(server, peers):
     alice = peers.agent(server, "alice")
-    made = request_chat(server.url, email="twotabs@example.org")
-    tab1 = peers.visitor(server, made["visitor_token"])
-    tab2 = peers.visitor(server, made["visitor_token"])
-    assert alice.call("accept", {"chat_id": made["chat_id"]}, "/queue")["ok"] is True
-    tab1.wait("agent_joined", "/chat")
+    chat_id, tab1, tab2 = accepted_chat_with_two_tabs(server, peers, alice,
+                                                      "twotabs@example.org")
     same = client_id()
-    payload = {"chat_id": made["chat_id"], "body": "Only once, please", "client_id": same}
+    payload = {"chat_id": chat_id, "body": "Only once, please", "client_id": same}
     replies: list = []
     barrier = threading.Barrier(2)
 
@@ -97,22 +98,19 @@ def test_the_same_message_sent_from_two_tabs_at_once_is_stored_once(server, peer
     assert sorted(r["duplicate"] for r in replies) == [False, True]
     assert replies[0]["message"] == replies[1]["message"]
     alice.wait("message", "/chat", lambda m: m["client_id"] == same)
-    history = alice.call("history", {"chat_id": made["chat_id"]})["messages"]
+    history = alice.call("history", {"chat_id": chat_id})["messages"]
     assert [m["client_id"] for m in history].count(same) == 1
     assert len(alice.received("message", "/chat", lambda m: m["client_id"] == same)) == 1
 
 
 def test_a_chat_id_sent_as_text_is_the_same_chat_and_the_author_is_not_echoed(server, peers):
     alice = peers.agent(server, "alice")
-    made = request_chat(server.url, email="textid@example.org")
-    writing = peers.visitor(server, made["visitor_token"])
-    reading = peers.visitor(server, made["visitor_token"])
-    assert alice.call("accept", {"chat_id": made["chat_id"]}, "/queue")["ok"] is True
-    writing.wait("agent_joined", "/chat")
+    chat_id, writing, reading = accepted_chat_with_two_tabs(server, peers, alice,
+                                                            "textid@example.org")
     sent = client_id()
-    reply = writing.call("send", {"chat_id": str(made["chat_id"]), "body": "as text",
+    reply = writing.call("send", {"chat_id": str(chat_id), "body": "as text",
                                   "client_id": sent})
-    assert reply["ok"] is True and reply["message"]["chat_id"] == made["chat_id"]
+    assert reply["ok"] is True and reply["message"]["chat_id"] == chat_id
     assert reading.wait("message", "/chat", lambda m: m["client_id"] == sent) == reply["message"]
     assert alice.wait("message", "/chat", lambda m: m["client_id"] == sent) == reply["message"]
     assert writing.received("message", "/chat", lambda m: m["client_id"] == sent) == []
