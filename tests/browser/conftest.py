@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -49,3 +50,19 @@ def login(page, base_url: str, username: str, password: str = "demo") -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture
+def agent_console(new_context, sqlite_live_server):
+    """Open an agent's console, logged in, once its queue indicator is live:
+    `agent_console("alice", "/my-work", timezone_id="America/New_York")`."""
+    from playwright.sync_api import expect
+
+    def open_console(username: str, path: str = "/", **context_options):
+        page = new_context(**context_options).new_page()
+        login(page, sqlite_live_server.url, username)
+        page.goto(sqlite_live_server.url + path)
+        expect(page.locator("#chat-queue-indicator")).to_have_attribute(
+            "data-state", re.compile("idle|waiting"))
+        return page
+    return open_console

@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.agent.live import Visitor, screenshot_around
-from tests.browser.conftest import login
 
 TZ = "America/New_York"
 # The machine is shared and busy: give live updates time, never a fixed sleep.
@@ -37,14 +36,9 @@ def local_clock(iso: str) -> str:
 
 
 @pytest.fixture
-def agent_page(new_context, sqlite_live_server):
+def agent_page(agent_console):
     def open_console(username: str, path: str = "/"):
-        page = new_context(timezone_id=TZ).new_page()
-        login(page, sqlite_live_server.url, username)
-        page.goto(sqlite_live_server.url + path)
-        expect(page.locator("#chat-queue-indicator")).to_have_attribute(
-            "data-state", re.compile("idle|waiting"))
-        return page
+        return agent_console(username, path, timezone_id=TZ)
     return open_console
 
 

@@ -26,15 +26,8 @@ def shot(target, name: str, around: bool = False) -> None:
 
 
 @pytest.fixture
-def console(new_context, sqlite_live_server):
-    def open_console(username: str, path: str = "/"):
-        page = new_context().new_page()
-        login(page, sqlite_live_server.url, username)
-        page.goto(sqlite_live_server.url + path)
-        expect(page.locator("#chat-queue-indicator")).to_have_attribute(
-            "data-state", re.compile("idle|waiting"))
-        return page
-    return open_console
+def console(agent_console):
+    return agent_console
 
 
 def test_two_agents_see_one_chat_and_only_one_can_accept(console, sqlite_live_server):
