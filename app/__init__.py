@@ -13,6 +13,10 @@ from sqlalchemy.engine import Engine
 from app.config import CONFIGS, Config
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
+# The largest Socket.IO packet (a long-polling body or a WebSocket frame) a client may send;
+# chat messages are far below it (CHAT_MESSAGE_MAX_LENGTH).
+MAX_HTTP_BUFFER_SIZE = 64 * 1024
+
 
 def create_app(config: str | Config | None = None, **overrides) -> Flask:
     """Build the app: configuration, extensions, blueprints, Socket.IO namespaces, admin, CLI."""
@@ -43,10 +47,13 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         cors_allowed_origins=_origin_checker(app),
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=MAX_HTTP_BUFFER_SIZE,
         ping_interval=10,
         ping_timeout=10,
     )
+    from app.realtime.transport_guard import PollingBodyGuard
+
+    app.wsgi_app = PollingBodyGuard(app.wsgi_app, socketio.server.eio, MAX_HTTP_BUFFER_SIZE)
 
     from app import admin, agent, api, auth, cli, realtime, vendor, widget
 
