@@ -24,9 +24,15 @@ elif _RUN_AS_SERVER and ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from app import create_app  # noqa: E402
+from app.config import UnsafeConfiguration  # noqa: E402
 from app.extensions import socketio  # noqa: E402
 
-app = create_app(os.environ.get("APP_ENV", "production" if _RUN_AS_SERVER else "development"))
+try:
+    app = create_app(os.environ.get("APP_ENV", "production" if _RUN_AS_SERVER else "development"))
+except UnsafeConfiguration as exc:
+    if not _RUN_AS_SERVER:
+        raise
+    sys.exit(f"Refusing to start: {exc}")
 
 
 def main() -> None:

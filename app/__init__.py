@@ -10,8 +10,9 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import CONFIGS, Config
+from app.config import CONFIGS, Config, refuse_unsafe_settings
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
+from app.json_depth import BoundedJSONProvider, SocketJSON
 
 # The largest Socket.IO packet (a long-polling body or a WebSocket frame) a client may send;
 # chat messages are far below it (CHAT_MESSAGE_MAX_LENGTH).
@@ -24,7 +25,9 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     if config is None or isinstance(config, str):
         config = CONFIGS[config or os.environ.get("APP_ENV", "development")]()
     app.config.from_object(config)
+    app.json = BoundedJSONProvider(app)
     app.config.update(overrides)
+    refuse_unsafe_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
@@ -50,6 +53,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         max_http_buffer_size=MAX_HTTP_BUFFER_SIZE,
         ping_interval=10,
         ping_timeout=10,
+        json=SocketJSON,
     )
     from app.realtime.transport_guard import PollingBodyGuard
 

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import os
 
+# Signs sessions and visitor tokens on a developer's machine only: production refuses it.
+DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
+SECRET_KEY_MIN_LENGTH = 16
+
+
+class UnsafeConfiguration(RuntimeError):
+    """A production setting that would leave the desk open (e.g. no real SECRET_KEY)."""
+
 
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
@@ -24,7 +32,7 @@ class Config:
 
     def __init__(self) -> None:
         env = os.environ
-        self.SECRET_KEY = env.get("SECRET_KEY", "dev-only-change-me")
+        self.SECRET_KEY = env.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
         # None means: a SQLite file in the instance folder (filled in by create_app).
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or None
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -79,6 +87,27 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
 
 
+class ProductionConfig(Config):
+    """What ``python wsgi.py`` runs: it refuses settings that are only fit for a laptop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.REFUSE_UNSAFE_SETTINGS = True
+
+
+def refuse_unsafe_settings(config) -> None:
+    """Production must not start with the development SECRET_KEY (anyone could sign a
+    session cookie or a visitor token with it) or a key too short to resist guessing."""
+    if not config.get("REFUSE_UNSAFE_SETTINGS"):
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key == DEVELOPMENT_SECRET_KEY or len(key) < SECRET_KEY_MIN_LENGTH:
+        raise UnsafeConfiguration(
+            f"SECRET_KEY must be set to a random value of at least {SECRET_KEY_MIN_LENGTH} "
+            "characters in production, e.g. "
+            "python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
 class DevelopmentConfig(Config):
     def __init__(self) -> None:
         super().__init__()
@@ -99,4 +128,5 @@ class TestingConfig(Config):
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
-CONFIGS = {"development": DevelopmentConfig, "production": Config, "testing": TestingConfig}
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig,
+           "testing": TestingConfig}

@@ -4,6 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export FLASK_APP=wsgi
+# The server refuses to start without a real SECRET_KEY: the demo makes one once and keeps it
+# in instance/ (not in the repository), so logins survive a restart.
+if [ -z "${SECRET_KEY:-}" ]; then
+  mkdir -p instance
+  [ -s instance/demo-secret-key ] || .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > instance/demo-secret-key
+  SECRET_KEY="$(cat instance/demo-secret-key)"
+  export SECRET_KEY
+fi
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 # The demo customer page (another origin) that embeds the widget; the server must allow it.

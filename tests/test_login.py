@@ -44,3 +44,10 @@ def test_logout_needs_a_post_and_ends_the_session(desk, app):
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_next_with_backslashes_or_control_characters_stays_on_this_site(desk, app):
+    for target in ["/\\evil.example", "\\\\evil.example", "/\\/evil.example",
+                   "/%5Cevil.example", "/%09/evil.example", "/%0A/evil.example"]:
+        reply = login(app.test_client(), "alice", next_url=target)
+        assert reply.headers["Location"] == "/", target

@@ -20,8 +20,16 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str | None:
+    """A path on this site to return to after login, or None.
+
+    Browsers read a backslash as a slash and drop tabs and line breaks, so ``/\\evil.example``
+    or ``/<TAB>/evil.example`` would lead to another site: the check sees the target as they do.
+    """
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    target = target.replace("\\", "/")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -14,7 +14,7 @@ from app.desk.errors import DeskError
 from app.desk.tokens import chat_for_visitor_token
 from app.extensions import db
 from app.models import Chat, User
-from app.realtime.ratelimit import TokenBucket
+from app.realtime.ratelimit import Budget
 
 AGENT = "agent"
 VISITOR = "visitor"
@@ -26,13 +26,20 @@ class SocketClient:
 
     sid: str
     role: str
-    bucket: TokenBucket
     user_id: int | None = None
     chat_id: int | None = None
     name: str | None = None  # an end user's display name, as of connecting
+    person_id: int | None = None  # an end user's person
     queue_ids: list[int] = field(default_factory=list)
     # The last queue_state sent to this socket carried an error: retry on the next sweep.
     state_error: bool = False
+    # Paid for each event; shared with the other sockets of the same chat, end user or agent.
+    budget: Budget = field(default_factory=lambda: Budget([]))
+
+    def budget_keys(self) -> tuple:
+        if self.is_agent:
+            return (("agent", self.user_id),)
+        return (("chat", self.chat_id), ("end_user", self.person_id))
 
     @property
     def is_agent(self) -> bool:
@@ -44,10 +51,11 @@ def refuse(error: DeskError) -> ConnectionRefusedError:
     return ConnectionRefusedError(error.message, error.to_dict())
 
 
-def new_bucket() -> TokenBucket:
+def event_budget_settings() -> tuple[float, int]:
+    """(events per second, burst) of a socket, and of each chat, end user and agent."""
     config = current_app.config
-    return TokenBucket(float(config.get("SOCKET_EVENTS_PER_SECOND", 5)),
-                       int(config.get("SOCKET_EVENT_BURST", 20)))
+    return (float(config.get("SOCKET_EVENTS_PER_SECOND", 5)),
+            int(config.get("SOCKET_EVENT_BURST", 20)))
 
 
 def agent_user_id(*, allow_unverified: bool = False) -> int:

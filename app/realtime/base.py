@@ -16,7 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk.errors import DeskError
 from app.extensions import db
-from app.realtime.auth import SocketClient
+from app.json_depth import TOO_DEEP
+from app.realtime.auth import SocketClient, event_budget_settings
+from app.realtime.ratelimit import SharedBudgets
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class DeskNamespace(Namespace):
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
         self.clients: dict[str, SocketClient] = {}
+        self.budgets = SharedBudgets()
 
     # --- dispatch ------------------------------------------------------------------------
 
@@ -102,10 +105,12 @@ class DeskNamespace(Namespace):
             client = self.clients.get(sid)
             if client is None:
                 return error("not_connected", "This socket is not connected.")
-            if not client.bucket.take():
+            if not client.budget.take():
                 return error("rate_limited", "Too many events; slow down and retry in a moment.")
             if event not in self.events:
                 return error("unknown_event", f"Unknown event {str(event)[:64]!r}.")
+            if TOO_DEEP in data:
+                return error("invalid", "The payload is nested too deeply.")
             if len(data) > 1 or (data and not isinstance(data[0], dict)):
                 return error("invalid", "The payload must be one JSON object.")
             handler = getattr(self, f"on_{event}")
@@ -125,6 +130,21 @@ class DeskNamespace(Namespace):
             return error("server_error", "Something went wrong on the server.")
         finally:
             db.session.remove()
+
+    # --- the sockets of this process ---------------------------------------------------
+
+    def register(self, client: SocketClient) -> None:
+        """A connected socket: kept, with its event budget (shared per chat, end user, agent)."""
+        self.forget(client.sid)
+        client.budget = self.budgets.budget(*event_budget_settings(), client.budget_keys())
+        self.clients[client.sid] = client
+
+    def forget(self, sid: str) -> SocketClient | None:
+        """A socket gone (or refused): dropped, and its share of the budgets released."""
+        client = self.clients.pop(sid, None)
+        if client is not None:
+            self.budgets.release(client.budget)
+        return client
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from app.realtime.auth import (
     SocketClient,
     agent_user_id,
     load_agent,
-    new_bucket,
     refuse,
     visitor_chat,
 )
@@ -73,15 +72,15 @@ class ChatNamespace(DeskNamespace):
             else:
                 self._connect_agent(auth)
         except DeskError as exc:
-            self.clients.pop(request.sid, None)
+            self.forget(request.sid)
             raise refuse(exc) from None
         except SQLAlchemyError:
             log.exception("database error on /chat connect")
-            self.clients.pop(request.sid, None)
+            self.forget(request.sid)
             db.session.rollback()
             raise refuse(UNAVAILABLE) from None
         except Exception:
-            self.clients.pop(request.sid, None)
+            self.forget(request.sid)
             raise
         finally:
             db.session.remove()
@@ -93,10 +92,10 @@ class ChatNamespace(DeskNamespace):
         chat = visitor_chat(auth.get("visitor_token"))
         after_id = _optional_id(auth.get("last_message_id"), "last_message_id")
         # The end user's name signs what he sends: remembered here, not read for each message.
-        client = SocketClient(request.sid, VISITOR, new_bucket(), chat_id=chat.id,
-                              name=chat.visitor.display_name)
+        client = SocketClient(request.sid, VISITOR, chat_id=chat.id,
+                              name=chat.visitor.display_name, person_id=chat.visitor_id)
         self.socketio.server.enter_room(client.sid, chat_room(chat.id), namespace=CHAT_NS)
-        self.clients[client.sid] = client
+        self.register(client)
         if chat.visitor_left_at is not None:
             chats.mark_visitor_back(chat.id)
         self.emit_to("history", publisher.history_payload(chat, after_id, for_agent=False),
@@ -116,16 +115,16 @@ class ChatNamespace(DeskNamespace):
                                   "last_message_ids")
         known = {clean_id(key, "last_message_ids"): _optional_id(value, "last_message_ids")
                  for key, value in known.items()}
-        client = SocketClient(request.sid, AGENT, new_bucket(), user_id=agent_user_id())
+        client = SocketClient(request.sid, AGENT, user_id=agent_user_id())
         user = load_agent(client)
         self.socketio.server.enter_room(client.sid, agent_room(user.id), namespace=CHAT_NS)
-        self.clients[client.sid] = client
+        self.register(client)
         for chat in chats.active_chats(user):
             self.emit_to("history", publisher.history_payload(
                 chat, known.get(chat.id), for_agent=True), to=client.sid)
 
     def on_disconnect(self, reason=None):
-        client = self.clients.pop(request.sid, None)
+        client = self.forget(request.sid)
         if client is None or client.role != VISITOR:
             return
         if self.local_clients(role=VISITOR, chat_id=client.chat_id):

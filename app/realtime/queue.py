@@ -11,7 +11,7 @@ from app.desk import chats, presence
 from app.desk.errors import DeskError
 from app.extensions import db
 from app.realtime import publisher
-from app.realtime.auth import AGENT, SocketClient, agent_user_id, load_agent, new_bucket, refuse
+from app.realtime.auth import AGENT, SocketClient, agent_user_id, load_agent, refuse
 from app.realtime.base import DeskNamespace, fields
 from app.realtime.rooms import QUEUE_NS, agent_room, queue_room
 
@@ -27,17 +27,17 @@ class QueueNamespace(DeskNamespace):
 
     def on_connect(self, auth=None):
         try:
-            client = SocketClient(request.sid, AGENT, new_bucket(),
+            client = SocketClient(request.sid, AGENT,
                                   user_id=agent_user_id(allow_unverified=True))
             self.socketio.server.enter_room(request.sid, agent_room(client.user_id),
                                             namespace=QUEUE_NS)
-            self.clients[client.sid] = client
+            self.register(client)
             self.attach(client)
         except DeskError as exc:
-            self.clients.pop(request.sid, None)
+            self.forget(request.sid)
             raise refuse(exc) from None
         except Exception:
-            self.clients.pop(request.sid, None)
+            self.forget(request.sid)
             raise
         finally:
             db.session.remove()
@@ -90,7 +90,7 @@ class QueueNamespace(DeskNamespace):
                 db.session.remove()
 
     def on_disconnect(self, reason=None):
-        client = self.clients.pop(request.sid, None)
+        client = self.forget(request.sid)
         if client is None:
             return
         try:

@@ -32,7 +32,8 @@ def _delivered_ids(smtp) -> list[int]:
 
 def _cli_env(database_url: str, smtp) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST_"))}
-    env.update(APP_ENV="production", DATABASE_URL=database_url, SMTP_HOST="127.0.0.1",
+    env.update(APP_ENV="production", SECRET_KEY="cli-test-secret-key", DATABASE_URL=database_url,
+               SMTP_HOST="127.0.0.1",
                SMTP_PORT=str(smtp.port), MAIL_SENDER=f"Service Desk <{SENDER}>")
     return env
 
