@@ -45,6 +45,15 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.CHAT_REQUEST_RATE_LIMIT = env.get("CHAT_REQUEST_RATE_LIMIT", "10 per minute")
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+        # Several desks sharing one Redis keep their counters apart with a prefix.
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "")
+        # Failed logins, per username typed and per client address (a stepped back-off: a
+        # short window first, then a long one). A success does not count.
+        self.LOGIN_RATE_LIMIT_ACCOUNT = env.get("LOGIN_RATE_LIMIT_ACCOUNT",
+                                                "5 per minute; 20 per hour")
+        self.LOGIN_RATE_LIMIT_ADDRESS = env.get("LOGIN_RATE_LIMIT_ADDRESS",
+                                                "20 per minute; 100 per hour")
+        self.PASSWORD_MIN_LENGTH = int(env.get("PASSWORD_MIN_LENGTH", "12"))
         self.VISITOR_TOKEN_MAX_AGE = int(env.get("VISITOR_TOKEN_MAX_AGE", str(24 * 3600)))
         self.CHAT_MESSAGE_MAX_LENGTH = int(env.get("CHAT_MESSAGE_MAX_LENGTH", "4000"))
         # Seconds a waiting visitor may stay disconnected before the chat is ABANDONED.

@@ -22,7 +22,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "bench-secret-key"
-AGENT_PASSWORD = "bench-pass"
+AGENT_PASSWORD = "bench-passphrase"
 QUEUES = ("Hardware", "Software", "Network")
 
 

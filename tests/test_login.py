@@ -51,3 +51,14 @@ def test_next_with_backslashes_or_control_characters_stays_on_this_site(desk, ap
                    "/%5Cevil.example", "/%09/evil.example", "/%0A/evil.example"]:
         reply = login(app.test_client(), "alice", next_url=target)
         assert reply.headers["Location"] == "/", target
+
+
+def test_create_user_command_refuses_a_short_password(desk, app):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["create-user", "dave", "--name", "Dave", "--password", "short"])
+    assert refused.exit_code != 0
+    assert "password must have at least 12 characters." in refused.output
+    created = runner.invoke(args=["create-user", "dave", "--name", "Dave",
+                                  "--password", "correct horse battery"])
+    assert created.exit_code == 0, created.output
+    assert login(app.test_client(), "dave", "correct horse battery").status_code == 302

@@ -93,9 +93,9 @@ def test_seed_demo_is_safe_to_run_twice_and_create_user_works(empty_database):
     second = flask("seed-demo", database_url=empty_database)
     assert second.returncode == 0 and "already present" in second.stdout
     created = flask("create-user", "carol", "--name", "Carol Chen", "--group", "Network",
-                    "--password", "s3cret!", database_url=empty_database)
+                    "--password", "s3cret-passphrase", database_url=empty_database)
     assert created.returncode == 0, created.stderr
     assert "Created agent carol" in created.stdout
-    duplicate = flask("create-user", "carol", "--name", "C", "--password", "s3cret!",
+    duplicate = flask("create-user", "carol", "--name", "C", "--password", "s3cret-passphrase",
                       database_url=empty_database)
     assert duplicate.returncode != 0 and "taken" in duplicate.stderr

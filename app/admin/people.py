@@ -15,6 +15,7 @@ from app.admin.formatting import local_time
 from app.admin.security import DeskModelView, DeskSecureForm
 from app.desk import people, stats
 from app.desk.errors import DeskError
+from app.desk.settings import setting
 from app.desk.validation import clean_email, clean_phone, clean_text
 from app.extensions import db
 from app.models import Person, PersonGroup, Role, User
@@ -104,9 +105,13 @@ def _groups():
     return db.session.scalars(select(PersonGroup).order_by(PersonGroup.name))
 
 
+def _password_rule() -> str:
+    return f"At least {setting('PASSWORD_MIN_LENGTH')} characters."
+
+
 class UserCreateForm(DeskSecureForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(min=4, max=200)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
     display_name = StringField("Display name", validators=[InputRequired(), Length(max=120)])
     email = StringField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
@@ -118,8 +123,7 @@ class UserCreateForm(DeskSecureForm):
 class UserEditForm(DeskSecureForm):
     role = SelectField("Role", choices=ROLES)
     is_enabled = BooleanField("Enabled", description="A disabled user cannot log in.")
-    new_password = PasswordField("New password", validators=[Optional(), Length(min=4, max=200)],
-                                 description="Leave empty to keep the current password.")
+    new_password = PasswordField("New password", validators=[Optional(), Length(max=200)])
     indicator_style = SelectField("Chat-queue indicator", choices=INDICATOR_STYLES)
 
 
@@ -145,10 +149,14 @@ class UserView(DeskModelView):
     column_details_exclude_list = ["password_hash"]
 
     def create_form(self, obj=None):  # noqa: ANN001
-        return UserCreateForm(request.form if request.method == "POST" else None)
+        form = UserCreateForm(request.form if request.method == "POST" else None)
+        form.password.description = _password_rule()
+        return form
 
     def edit_form(self, obj: User | None = None):
         form = UserEditForm(request.form if request.method == "POST" else None)
+        form.new_password.description = (_password_rule() +
+                                         " Leave empty to keep the current password.")
         if request.method != "POST" and obj is not None:
             form.role.data = obj.role.value
             form.is_enabled.data = obj.is_enabled

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.desk.errors import NotFound, ValidationError
+from app.desk.settings import setting
 from app.desk.validation import clean_email, clean_phone, clean_text
 from app.extensions import db
 from app.models import Person, PersonGroup, Role, User, group_members, utcnow
+from app.models.people import password_hash_method
+
+PASSWORD_MAX_LENGTH = 200
 
 
 def find_or_create_end_user(name: object, email: object, phone: object = None) -> Person:
@@ -30,17 +38,38 @@ def find_or_create_end_user(name: object, email: object, phone: object = None) -
     return person
 
 
+def new_password(value: object, *, min_length: int | None = None) -> str:
+    """A password someone chooses: at least PASSWORD_MIN_LENGTH characters, kept exactly as
+    typed (spaces count; a login compares it unchanged)."""
+    shortest = setting("PASSWORD_MIN_LENGTH") if min_length is None else min_length
+    if not isinstance(value, str) or not value:
+        raise ValidationError("required", "password is required.", "password")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValidationError("invalid", "password may not hold control characters.",
+                              "password")
+    if len(value) < shortest:
+        raise ValidationError("too_short", f"password must have at least {shortest} "
+                              "characters.", "password")
+    if len(value) > PASSWORD_MAX_LENGTH:
+        raise ValidationError("too_long", f"password may have at most {PASSWORD_MAX_LENGTH} "
+                              "characters.", "password")
+    return value
+
+
 def create_user(username: object, password: object, *, display_name: object,
                 email: object = None, phone: object = None, role: Role | str = Role.AGENT,
-                groups: list[str] | None = None) -> User:
-    """Create a login with its person; commits."""
+                groups: list[str] | None = None, password_min_length: int | None = None
+                ) -> User:
+    """Create a login with its person; commits.
+
+    `password_min_length` overrides PASSWORD_MIN_LENGTH for the demo desk only, whose
+    accounts have the documented password "demo".
+    """
     name = clean_text(username, "username", max_length=64, multiline=False)
     if not name.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise ValidationError("invalid", "username may hold letters, digits, . _ - only.",
                               "username")
-    secret = clean_text(password, "password", max_length=200, multiline=False)
-    if len(secret) < 4:
-        raise ValidationError("invalid", "password must have at least 4 characters.", "password")
+    secret = new_password(password, min_length=password_min_length)
     try:
         role = Role(str(role).upper())
     except ValueError as exc:
@@ -65,25 +94,55 @@ def set_password(user_id: int, password: object) -> None:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("not_found", "No such user.", "user")
-    secret = clean_text(password, "password", max_length=200, multiline=False)
-    if len(secret) < 4:
-        raise ValidationError("invalid", "password must have at least 4 characters.", "password")
-    user.set_password(secret)
+    user.set_password(new_password(password))
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """What a login came to: the user, or why not (for the audit log, never for the form)."""
+
+    user: User | None
+    reason: str  # "ok", "unknown_user", "wrong_password", "disabled"
+
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password, made like real ones, to check against for unknown users."""
+    method = password_hash_method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _dummy_hashes[method]
+
+
+def check_login(username: object, password: object) -> LoginAttempt:
+    """Check a login; a success is recorded (last login).
+
+    Every attempt costs one password hash, whether the username exists, is disabled or not,
+    so that neither the answer nor its time tells which usernames exist.
+    """
+    if not isinstance(username, str) or not isinstance(password, str):
+        return LoginAttempt(None, "unknown_user")
+    user = db.session.scalars(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    ).first()
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return LoginAttempt(None, "unknown_user")
+    if not user.check_password(password):
+        return LoginAttempt(None, "wrong_password")
+    if not user.is_enabled:
+        return LoginAttempt(None, "disabled")
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return LoginAttempt(user, "ok")
 
 
 def authenticate(username: object, password: object) -> User | None:
     """The enabled user with this name and password, or None (never says which was wrong)."""
-    if not isinstance(username, str) or not isinstance(password, str):
-        return None
-    user = db.session.scalars(
-        select(User).where(func.lower(User.username) == username.strip().lower())
-    ).first()
-    if user is None or not user.is_enabled or not user.check_password(password):
-        return None
-    user.last_login_at = utcnow()
-    db.session.commit()
-    return user
+    return check_login(username, password).user
 
 
 def get_group_by_name(name: str) -> PersonGroup:

@@ -12,6 +12,7 @@ DEFAULTS = {
     "MAIL_MAX_ATTEMPTS": 8,
     "MAIL_SENDER": "Service Desk <servicedesk@localhost>",
     "PUBLIC_BASE_URL": "",
+    "PASSWORD_MIN_LENGTH": 12,
 }
 
 

@@ -23,6 +23,13 @@ group_members = Table(
 )
 
 
+def password_hash_method() -> str:
+    """scrypt; the test-suite trades hash cost for speed (TestingConfig)."""
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return "scrypt"
+
+
 class Role(enum.StrEnum):
     AGENT = "AGENT"
     MANAGER = "MANAGER"
@@ -109,10 +116,7 @@ class User(UserMixin, db.Model):
         return self.person.display_name
 
     def set_password(self, password: str) -> None:
-        method = "scrypt"
-        if has_app_context():  # the test-suite trades hash cost for speed (TestingConfig)
-            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

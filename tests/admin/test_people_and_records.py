@@ -91,40 +91,53 @@ def test_a_duplicate_group_name_is_refused(manager, desk):
 
 def test_manager_creates_a_user_who_can_log_in(manager, desk, other_browser):
     response = manager.post("/admin/user/new/", data={
-        "username": "carol", "password": "s3cret!", "display_name": "Carol Agent",
+        "username": "carol", "password": "s3cret-passphrase", "display_name": "Carol Agent",
         "email": "carol@example.com", "phone": "", "role": "AGENT",
         "groups": [str(desk.hardware.id)]}, follow_redirects=True)
     assert "User carol created." in _flashes(response)
     carol = db.session.scalars(select(User).where(User.username == "carol")).one()
     assert carol.role == Role.AGENT and [g.name for g in carol.person.groups] == ["Hardware"]
-    assert carol.password_hash != "s3cret!"
+    assert carol.password_hash != "s3cret-passphrase"
     details = manager.get(f"/admin/user/details/?id={carol.id}").get_data(as_text=True)
     assert "carol" in details and carol.password_hash not in details
-    sign_in(other_browser(), "carol", "s3cret!")
+    sign_in(other_browser(), "carol", "s3cret-passphrase")
+
+
+def test_a_short_password_is_refused_when_creating_or_changing_a_login(manager, desk):
+    response = manager.post("/admin/user/new/", data={
+        "username": "dave", "password": "short-pw", "display_name": "Dave", "role": "AGENT"})
+    assert "password must have at least 12 characters." in _flashes(response)
+    assert "At least 12 characters." in manager.get("/admin/user/new/").get_data(as_text=True)
+    response = manager.post(f"/admin/user/edit/?id={desk.bob.id}", data={
+        "role": "AGENT", "is_enabled": "y", "new_password": "short-pw", "indicator_style": ""})
+    assert "password must have at least 12 characters." in _flashes(response)
+    assert _fresh(User, desk.bob.id).check_password("demo")
+    assert db.session.scalar(select(db.func.count(User.id))) == 3
 
 
 def test_a_taken_username_is_refused_with_the_desk_message(manager, desk):
     response = manager.post("/admin/user/new/", data={
-        "username": "BOB", "password": "whatever", "display_name": "Bob Two", "role": "AGENT"})
+        "username": "BOB", "password": "whatever-it-is", "display_name": "Bob Two",
+        "role": "AGENT"})
     assert "username BOB is taken." in _flashes(response)
     assert db.session.scalar(select(db.func.count(User.id))) == 3
 
 
 def test_manager_sets_a_password_and_disables_a_user(manager, desk, other_browser):
     response = manager.post(f"/admin/user/edit/?id={desk.bob.id}", data={
-        "role": "AGENT", "is_enabled": "y", "new_password": "new-pass", "indicator_style": "bubble"},
+        "role": "AGENT", "is_enabled": "y", "new_password": "new-long-passphrase", "indicator_style": "bubble"},
         follow_redirects=True)
     assert "Password of bob changed." in _flashes(response)
     assert _fresh(User, desk.bob.id).indicator_style == "bubble"
     bob_client = other_browser()
-    sign_in(bob_client, "bob", "new-pass")
+    sign_in(bob_client, "bob", "new-long-passphrase")
     assert bob_client.get("/").status_code == 200
 
     manager.post(f"/admin/user/edit/?id={desk.bob.id}", data={
         "role": "AGENT", "new_password": "", "indicator_style": ""})  # unchecked: disabled
     assert _fresh(User, desk.bob.id).is_enabled is False
     assert bob_client.get("/").status_code == 302  # his session is over
-    refused = other_browser().post("/login", data={"username": "bob", "password": "new-pass"})
+    refused = other_browser().post("/login", data={"username": "bob", "password": "new-long-passphrase"})
     assert refused.status_code == 401
 
 

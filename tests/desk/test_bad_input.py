@@ -87,10 +87,10 @@ def test_malformed_or_unknown_chat_ids(desk, chat_id):
 
 def test_create_user_validates_and_refuses_duplicates(desk):
     with pytest.raises(DeskError) as err:
-        people.create_user("alice", "secret", display_name="Another Alice")
+        people.create_user("alice", "a long secret", display_name="Another Alice")
     assert (err.value.field, err.value.code) == ("username", "duplicate")
     with pytest.raises(DeskError) as err:
-        people.create_user("new user!", "secret", display_name="X")
+        people.create_user("new user!", "a long secret", display_name="X")
     assert err.value.field == "username"
     with pytest.raises(DeskError) as err:
         people.create_user("carol", "pw", display_name="Carol")
