@@ -1,4 +1,5 @@
-"""Production entry point: ``python wsgi.py`` serves the app with Socket.IO.
+"""Production entry point: ``python wsgi.py`` (or ``python -m wsgi``, or
+``service-desk-chat serve`` once installed) serves the app with Socket.IO.
 
 The async server is Flask-SocketIO's ``async_mode`` (``ASYNC_MODE``: eventlet by default,
 gevent or threading). Monkey patching happens here and only here, before anything else is
@@ -55,6 +56,28 @@ def main() -> None:
     if app.config["ASYNC_MODE"] == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
     socketio.run(app, **kwargs)
+
+
+def console() -> None:
+    """The ``service-desk-chat`` command of the installed package: ``serve`` starts the server,
+    the rest is this app's Flask CLI (``db upgrade``, ``seed-demo``, ``create-user``, ...).
+
+    Serving re-executes the interpreter as ``python -m wsgi`` so that the async library's
+    monkey patching comes before every other import, as it must.
+    """
+    import click
+    from flask.cli import FlaskGroup, routes_command, shell_command
+
+    @click.command("serve", help="Serve the app with Socket.IO (HOST, PORT, ... from the "
+                                 "environment), as `python -m wsgi` does.")
+    def serve() -> None:
+        os.execv(sys.executable, [sys.executable, "-m", "wsgi"])
+
+    group = FlaskGroup(create_app=lambda: app, add_default_commands=False,
+                       help="Service Desk Chat: serve it, migrate its database, manage it.")
+    for command in (serve, shell_command, routes_command):
+        group.add_command(command)
+    group.main(prog_name="service-desk-chat")
 
 
 if _RUN_AS_SERVER:

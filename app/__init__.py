@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import CONFIGS, Config, refuse_unsafe_settings
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
@@ -33,12 +33,14 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             "sqlite:///" + os.path.join(app.instance_path, "servicedesk.sqlite3"))
     _tune_engine(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app import logs
+
+    logs.configure(app)
 
     from app import models  # noqa: F401 - register the models with the metadata
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -58,9 +60,15 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     from app.realtime.transport_guard import PollingBodyGuard
 
     app.wsgi_app = PollingBodyGuard(app.wsgi_app, socketio.server.eio, MAX_HTTP_BUFFER_SIZE)
+    hops = app.config.get("TRUSTED_PROXIES") or 0
+    if hops:  # outside the Socket.IO middleware, so that its origin check sees it too
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import admin, agent, api, auth, cli, realtime, vendor, widget
+    from app import admin, agent, api, auth, cli, health, metrics, realtime, vendor, widget
 
+    logs.init_app(app)
+    health.init_app(app)
+    metrics.init_app(app)
     vendor.init_app(app)
     auth.init_app(app)
     agent.init_app(app)
@@ -69,11 +77,6 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     realtime.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
-
-    @app.get("/healthz")
-    def healthz():
-        return {"ok": True}
-
     return app
 
 

@@ -94,6 +94,16 @@ class Config:
         # Calendar days of the desk dashboard ("today", the last 7 days): an IANA zone name.
         self.DESK_TIMEZONE = env.get("DESK_TIMEZONE", "UTC")
         self.WTF_CSRF_TIME_LIMIT = None
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
+        # (1 behind nginx): client addresses for limits and logs, the public scheme and host
+        # for the Socket.IO origin check. 0 (direct clients) ignores those headers.
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "text")  # "text" or "json" (one object a line)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        # GET /metrics: a bearer token and/or the addresses allowed (loopback by default;
+        # empty with no token: closed).
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.METRICS_ALLOWED_IPS = _list(env.get("METRICS_ALLOWED_IPS", "127.0.0.1/8,::1"))
 
 
 class ProductionConfig(Config):

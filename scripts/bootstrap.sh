@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install what the app needs into .venv and node_modules (idempotent). Usage: bootstrap.sh [dev]
+# Install what the app needs into .venv (idempotent). Usage: bootstrap.sh [dev]
+# The browser libraries ship inside the package (app/vendor/); `dev` also installs the
+# official Socket.IO client for Node (node_modules/), which some tests drive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -12,6 +14,6 @@ if [ "${1:-}" = "dev" ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
-if [ -f package.json ]; then
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi
+if [ "${1:-}" = "dev" ] && command -v npm >/dev/null; then
+  npm ci --no-audit --no-fund --silent
 fi

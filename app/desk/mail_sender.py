@@ -29,6 +29,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from app import metrics
 from app.desk.errors import ValidationError
 from app.desk.mail import header_text
 from app.desk.mail_transport import DeliveryError, FileTransport, SmtpTransport, compact_time
@@ -365,6 +366,7 @@ class MailWorker:
                 return None
             finally:
                 db.session.remove()
+        metrics.outbox_pass("mail", sent=stats.sent, retrying=stats.retrying, failed=stats.failed)
         if self._report is not None and (stats.claimed or stats.reclaimed):
             self._report(stats)
         return stats

@@ -8,12 +8,14 @@ database session so no transaction outlives an event.
 from __future__ import annotations
 
 import logging
+import time
 from contextvars import ContextVar
 from functools import partial
 
 from flask_socketio import Namespace
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import metrics
 from app.desk.errors import DeskError
 from app.extensions import db
 from app.json_depth import TOO_DEEP
@@ -86,7 +88,7 @@ class DeskNamespace(Namespace):
                 sid, self.namespace):
             # The server's own life-cycle call (a connected socket's "connect" event is just
             # an unknown client event).
-            return super().trigger_event(event, *args)
+            return self._life_cycle(event, *args)
         token = ORIGIN.set((self.namespace, sid))
         try:
             if event in self.light_events:
@@ -100,7 +102,49 @@ class DeskNamespace(Namespace):
         finally:
             ORIGIN.reset(token)
 
+    def _life_cycle(self, event: str, sid: str, *args):
+        """connect/disconnect, counted and logged once the socket is (no longer) ours."""
+        before = self.clients.get(sid)
+        try:
+            return super().trigger_event(event, sid, *args)
+        finally:
+            after = self.clients.get(sid)
+            if event == "connect" and before is None and after is not None:
+                metrics.socket_connected(self.namespace, after.role)
+                environ = self.server.get_environ(sid, namespace=self.namespace) or {}
+                log.info("%s connect %s", self.namespace, after.role,
+                         extra={"kind": "socket", "event": "connect", "sid": sid,
+                                "namespace": self.namespace, "chat_id": after.chat_id,
+                                "remote_addr": environ.get("REMOTE_ADDR")})
+            elif event == "disconnect" and before is not None and after is None:
+                metrics.socket_disconnected(self.namespace, before.role)
+                log.info("%s disconnect %s", self.namespace, before.role,
+                         extra={"kind": "socket", "event": "disconnect", "sid": sid,
+                                "namespace": self.namespace, "chat_id": before.chat_id})
+
     def _dispatch(self, sid: str, event: str, *data) -> dict:
+        """Handle one client event; counted, timed and logged in one line."""
+        started = time.perf_counter()
+        result = self._handle(sid, event, *data)
+        seconds = time.perf_counter() - started
+        name = event if event in self.events else "unknown"
+        ok = isinstance(result, dict) and result.get("ok")
+        outcome = "ok" if ok else str(result.get("error") if isinstance(result, dict) else None)
+        metrics.socket_event(self.namespace, name, outcome, seconds)
+        client = self.clients.get(sid)
+        chat_id = data[0].get("chat_id") if data and isinstance(data[0], dict) else None
+        # A stored message has its own line (the desk's MessagePosted): a successful send or
+        # typing is only worth one when debugging.
+        quiet = outcome == "ok" and name in self.light_events
+        log.log(logging.DEBUG if quiet else logging.INFO,
+                "%s %s %s %.1fms", self.namespace, name, outcome, seconds * 1000,
+                extra={"kind": "socket", "event": name, "namespace": self.namespace, "sid": sid,
+                       "outcome": outcome, "duration_ms": round(seconds * 1000, 2),
+                       "chat_id": chat_id if type(chat_id) is int else (
+                           client.chat_id if client else None)})
+        return result
+
+    def _handle(self, sid: str, event: str, *data) -> dict:
         try:
             client = self.clients.get(sid)
             if client is None:

@@ -11,6 +11,7 @@ import time
 
 from flask import Flask
 
+from app import metrics
 from app.desk import chats, presence
 from app.extensions import db, socketio
 
@@ -49,6 +50,7 @@ def message_queue_ok(config) -> bool:
         return bool(client.ping())
     except Exception:  # noqa: BLE001 - any failure means: not usable now
         log.warning("message queue %s does not answer", url)
+        metrics.backend_error("redis")
         return False
 
 

@@ -40,8 +40,10 @@ class Peer:
     """A python-socketio client over WebSocket that records every event it receives."""
 
     def __init__(self, base_url: str, namespaces: list[str], *, headers: dict | None = None,
-                 auth=None, reconnection: bool = True, origin: str | None = None) -> None:
+                 auth=None, reconnection: bool = True, origin: str | None = None,
+                 transports: tuple[str, ...] = ("websocket",)) -> None:
         self.base_url = base_url
+        self.transports = list(transports)
         self.namespaces = namespaces
         self.headers = headers or {}
         self.auth = auth
@@ -73,7 +75,7 @@ class Peer:
 
     def connect(self) -> Peer:
         self.sio.connect(self.base_url, namespaces=self.namespaces, headers=self.headers,
-                         auth=self.auth, transports=["websocket"], wait_timeout=TIMEOUT)
+                         auth=self.auth, transports=self.transports, wait_timeout=TIMEOUT)
         return self
 
     def disconnect(self) -> None:
