@@ -66,7 +66,7 @@ def installed(tmp_path_factory) -> Path:
 def _environment(tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TEST_", "PYTEST_", "FLASK_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update({"APP_ENV": "production", "SECRET_KEY": "package-test-secret-" + "p" * 32,
+    env.update({"APP_ENV": "production", "SECRET_KEY": "package-test-" + "p" * 32,
                 "DATABASE_URL": f"sqlite:///{tmp / 'desk.sqlite3'}", "HOST": "127.0.0.1",
                 "PORT": str(free_port()), "MAIL_WORKER_INTERVAL": "0"})
     return env
