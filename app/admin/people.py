@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, request
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_admin.form.widgets import Select2Widget
-from flask_login import current_user
+from flask_login import current_user, login_user
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
@@ -40,6 +40,18 @@ def _live(group: PersonGroup, key: str) -> Markup:
                   ).format(group.id, key, value)
 
 
+def _changed(model, relation: str) -> tuple[set, set]:
+    """(added, removed) objects of a relationship in this form's change."""
+    history = inspect(model).attrs[relation].history
+    return set(history.added or ()), set(history.deleted or ())
+
+
+def _announce_membership() -> None:
+    """After the commit: agents' open consoles follow their new chat queues."""
+    person_ids, group_ids = g.pop("desk_membership", (set(), set()))
+    people.membership_changed(person_ids, group_ids)
+
+
 class PersonView(DeskModelView):
     can_delete = False  # persons are referenced by SRs and chats
     column_list = ["display_name", "email", "phone", "groups", "user", "created_at"]
@@ -64,6 +76,11 @@ class PersonView(DeskModelView):
                                         multiline=False)
         model.email = clean_email(model.email, required=False)
         model.phone = clean_phone(model.phone)
+        added, removed = _changed(model, "groups")
+        g.desk_membership = ({model.id}, {group.id for group in added | removed})
+
+    def after_model_change(self, form, model: Person, is_created: bool) -> None:  # noqa: ANN001
+        _announce_membership()
 
 
 class PersonGroupView(DeskModelView):
@@ -99,6 +116,14 @@ class PersonGroupView(DeskModelView):
         model.name = clean_text(model.name, "name", max_length=80, multiline=False)
         model.greeting = clean_text(model.greeting, "greeting", max_length=2000,
                                     required=False)
+        added, removed = _changed(model, "members")
+        if was_queue != bool(model.is_chat_queue):  # every member's queues changed
+            added = added | set(model.members)
+        g.desk_membership = ({person.id for person in added | removed}, {model.id})
+
+    def after_model_change(self, form, model: PersonGroup, is_created: bool) -> None:  # noqa: ANN001
+        g.desk_membership = (g.desk_membership[0], {model.id})  # a new group has its id now
+        _announce_membership()
 
 
 def _groups():
@@ -177,6 +202,7 @@ class UserView(DeskModelView):
         return user
 
     def update_model(self, form: UserEditForm, model: User) -> bool:
+        own_account = model.id == current_user.id
         try:
             people.update_account(model.id, actor=current_user, role=form.role.data,
                                   is_enabled=form.is_enabled.data)
@@ -188,6 +214,8 @@ class UserView(DeskModelView):
             if form.new_password.data:
                 people.set_password(model.id, form.new_password.data)
                 flash(f"Password of {model.username} changed.", "success")
+                if own_account:  # his other sessions end, this one goes on
+                    login_user(db.session.get(User, model.id))
         except DeskError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 from app.auth.views import bp
-from app.extensions import db, login_manager
+from app.desk import sessions
+from app.extensions import login_manager
 from app.models import User
 
 
@@ -15,10 +16,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_enabled else None
+    def load_user(session_id: str) -> User | None:
+        # Session and remember-me cookies alike: refused once the user's sessions ended.
+        return sessions.user_for_session(session_id)
 
     app.register_blueprint(bp)

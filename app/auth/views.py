@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.desk import people
+from app.desk import people, sessions
 from app.extensions import limiter
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -116,6 +116,8 @@ def too_many_failures(exc):
 @bp.post("/logout")
 @login_required
 def logout():
+    """Ends every session of this user, on every device, and closes his open sockets."""
+    sessions.end_sessions(int(current_user.id), sessions.LOGGED_OUT)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

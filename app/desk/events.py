@@ -66,6 +66,23 @@ class ChatTransferred:
 
 
 @dataclass(frozen=True)
+class SessionsEnded:
+    """Every session of a login ended (logout, password change, disabled): its open sockets
+    must go, on every process."""
+
+    user_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MembershipChanged:
+    """Persons joined or left groups: their agents' sockets follow their chat queues."""
+
+    person_ids: tuple[int, ...]
+    group_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ServiceRequestChanged:
     sr_id: int
     number: str

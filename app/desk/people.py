@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.desk import events, sessions
 from app.desk.errors import NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.validation import clean_email, clean_phone, clean_text
@@ -95,7 +96,9 @@ def set_password(user_id: int, password: object) -> None:
     if user is None:
         raise NotFound("not_found", "No such user.", "user")
     user.set_password(new_password(password))
+    ended = sessions.invalidate(user, sessions.PASSWORD_CHANGED)
     db.session.commit()
+    events.publish(ended)
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,14 @@ def agent_queue_ids(user: User) -> list[int]:
     ))
 
 
+def users_of_persons(person_ids) -> list[User]:
+    """The logins of these persons (those who have one)."""
+    if not person_ids:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.person_id.in_(sorted(person_ids))).order_by(User.id)))
+
+
 def is_queue_member(user: User, queue_id: int) -> bool:
     return bool(db.session.scalar(
         select(func.count()).select_from(group_members).where(
@@ -200,9 +211,21 @@ def set_group_members(group_id: int, person_ids: list[int]) -> PersonGroup:
     persons = list(db.session.scalars(select(Person).where(Person.id.in_(person_ids))))
     if len(persons) != len(set(person_ids)):
         raise ValidationError("invalid", "Unknown person in members.", "members")
+    changed = {person.id for person in group.members} ^ {person.id for person in persons}
     group.members = persons
     db.session.commit()
+    if changed:
+        events.publish(events.MembershipChanged(tuple(sorted(changed)), (group.id,)))
     return group
+
+
+def membership_changed(person_ids, group_ids) -> None:
+    """After a committed change of group members made outside this module (the admin's forms):
+    tell the realtime side, so that agents' sockets follow their chat queues at once."""
+    persons = tuple(sorted({int(i) for i in person_ids if i is not None}))
+    groups = tuple(sorted({int(i) for i in group_ids if i is not None}))
+    if persons and groups:
+        events.publish(events.MembershipChanged(persons, groups))
 
 
 def update_account(user_id: int, *, actor: User | None, role: object = None,
@@ -233,9 +256,13 @@ def update_account(user_id: int, *, actor: User | None, role: object = None,
         if not others:
             raise ValidationError("last_manager", "The desk needs at least one enabled manager.",
                                   "role")
+    disabling = user.is_enabled and not enabled
     user.role = new_role
     user.is_enabled = enabled
+    ended = sessions.invalidate(user, sessions.DISABLED) if disabling else None
     db.session.commit()
+    if ended is not None:
+        events.publish(ended)
     return user
 
 

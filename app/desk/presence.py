@@ -79,6 +79,13 @@ def online_agents(queue_id: int) -> list[User]:
     ))
 
 
+def agent_sids(user_id: int) -> list[str]:
+    """The /queue sockets of one agent, on every process (to drop or move them)."""
+    return list(db.session.scalars(
+        select(AgentPresence.sid).where(AgentPresence.user_id == user_id)
+        .order_by(AgentPresence.sid)))
+
+
 def _queue_ids_of_user(user_id: int) -> list[int]:
     user = db.session.get(User, user_id)
     return people.agent_queue_ids(user) if user is not None else []

@@ -7,7 +7,18 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Index, String, Table, Text, func
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -93,6 +104,9 @@ class User(UserMixin, db.Model):
         default=Role.AGENT,
     )
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session and remember-me cookie; raised on logout, a password change or
+    # disabling, so that every cookie issued before is refused.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
     # None: follow the installation's INDICATOR_STYLE; else "text" or "bubble".
     indicator_style: Mapped[str | None] = mapped_column(String(16))
@@ -106,6 +120,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot log in
         return self.is_enabled
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user and his session generation ("17:3")."""
+        return f"{self.id}:{self.session_generation or 0}"
 
     @property
     def is_manager(self) -> bool:

@@ -11,6 +11,7 @@ from socketio.exceptions import ConnectionRefusedError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk.errors import DeskError
+from app.desk.sessions import parse_session_id
 from app.desk.tokens import chat_for_visitor_token
 from app.extensions import db
 from app.models import Chat, User
@@ -27,6 +28,7 @@ class SocketClient:
     sid: str
     role: str
     user_id: int | None = None
+    generation: int | None = None  # an agent's session generation, as of connecting
     chat_id: int | None = None
     name: str | None = None  # an end user's display name, as of connecting
     person_id: int | None = None  # an end user's person
@@ -58,22 +60,23 @@ def event_budget_settings() -> tuple[float, int]:
             int(config.get("SOCKET_EVENT_BURST", 20)))
 
 
-def agent_user_id(*, allow_unverified: bool = False) -> int:
-    """The logged-in agent's id, or a refusal.
+def agent_identity(*, allow_unverified: bool = False) -> tuple[int, int]:
+    """The logged-in agent's (user id, session generation), or a refusal.
 
-    With `allow_unverified`, a database outage falls back to the user id in the signed session
-    cookie, so that the queue indicator can still be told that the server has a problem.
+    With `allow_unverified`, a database outage falls back to what the signed session cookie
+    says, so that the queue indicator can still be told that the server has a problem (the
+    socket is checked again, and dropped if need be, once the database is back).
     """
     _require_own_origin()
     try:
         user = current_user._get_current_object()
         if user.is_authenticated:
-            return int(user.id)
+            return int(user.id), int(user.session_generation or 0)
     except SQLAlchemyError:
         db.session.rollback()
-        raw = session.get("_user_id")
-        if allow_unverified and isinstance(raw, str) and raw.isdigit():
-            return int(raw)
+        parsed = parse_session_id(session.get("_user_id"))
+        if allow_unverified and parsed is not None:
+            return parsed
         raise refuse(DeskError("unavailable", "The service is unavailable; try again soon.")
                      ) from None
     raise refuse(DeskError("unauthorized", "Log in as an agent to use this channel."))
@@ -100,9 +103,14 @@ def visitor_chat(token: object) -> Chat:
         raise refuse(exc) from None
 
 
+SESSION_ENDED = DeskError("unauthorized", "Your session has ended; log in again.")
+
+
 def load_agent(client: SocketClient) -> User:
-    """The agent behind a socket, read afresh for each event (a disabled account stops)."""
+    """The agent behind a socket, read afresh for each event: once his sessions ended
+    (logout, password change, disabled), nothing more is done for this socket."""
     user = db.session.get(User, client.user_id)
-    if user is None or not user.is_enabled:
-        raise DeskError("unauthorized", "Your account is not active; log in again.")
+    if user is None or not user.is_enabled or \
+            (user.session_generation or 0) != client.generation:
+        raise SESSION_ENDED
     return user

@@ -16,6 +16,7 @@ from flask_socketio import Namespace
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
+from app.desk import sessions
 from app.desk.errors import DeskError
 from app.extensions import db
 from app.json_depth import TOO_DEEP
@@ -189,6 +190,17 @@ class DeskNamespace(Namespace):
         if client is not None:
             self.budgets.release(client.budget)
         return client
+
+    def drop_ended_sessions(self) -> None:
+        """Sweeper: agent sockets whose sessions ended meanwhile (logout, password, disabled,
+        on whichever process) are disconnected; the publisher already emptied their rooms."""
+        agents = [client for client in self.local_clients() if client.is_agent]
+        if not agents:
+            return
+        current = sessions.current_generations({client.user_id for client in agents})
+        for client in agents:
+            if current.get(client.user_id) != client.generation and client.sid in self.clients:
+                self.socketio.server.disconnect(client.sid, namespace=self.namespace)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from app.realtime.auth import (
     AGENT,
     VISITOR,
     SocketClient,
-    agent_user_id,
+    agent_identity,
     load_agent,
     refuse,
     visitor_chat,
@@ -115,7 +115,8 @@ class ChatNamespace(DeskNamespace):
                                   "last_message_ids")
         known = {clean_id(key, "last_message_ids"): _optional_id(value, "last_message_ids")
                  for key, value in known.items()}
-        client = SocketClient(request.sid, AGENT, user_id=agent_user_id())
+        user_id, generation = agent_identity()
+        client = SocketClient(request.sid, AGENT, user_id=user_id, generation=generation)
         user = load_agent(client)
         self.socketio.server.enter_room(client.sid, agent_room(user.id), namespace=CHAT_NS)
         self.register(client)

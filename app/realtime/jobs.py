@@ -65,6 +65,7 @@ def run_once(app: Flask, namespaces) -> None:
             namespaces.queue.report_outage(MESSAGE_QUEUE_DOWN)
             retry = None
         for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
+                    namespaces.queue.drop_ended_sessions, namespaces.chat.drop_ended_sessions,
                     retry):
             if job is None:
                 continue

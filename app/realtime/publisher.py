@@ -12,7 +12,7 @@ from contextvars import ContextVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.desk import chats, events, presence
+from app.desk import chats, events, people, presence
 from app.extensions import db, socketio
 from app.models import Chat, PersonGroup, User
 from app.realtime.base import origin_sid
@@ -209,6 +209,34 @@ def _chat_transferred(event: events.ChatTransferred) -> None:
                event.chat_id, event.agent_id)
 
 
+def _sessions_ended(event: events.SessionsEnded) -> None:
+    """Logout, password change or disabling: the user's consoles are told, his personal
+    rooms emptied and his /queue sockets (known by presence) disconnected, on every process.
+    Any socket of his left over is refused on its next event and dropped by the sweeper."""
+    room = agent_room(event.user_id)
+    for namespace in (QUEUE_NS, CHAT_NS):
+        socketio.emit("session_ended", {"reason": event.reason}, namespace=namespace, to=room)
+        socketio.close_room(room, namespace=namespace)
+    for sid in presence.agent_sids(event.user_id):
+        socketio.server.disconnect(sid, namespace=QUEUE_NS)
+
+
+def _membership_changed(event: events.MembershipChanged) -> None:
+    """Agents added to or removed from chat queues: their /queue sockets join or leave those
+    queues' rooms at once, on every process, and get their new queue_state."""
+    for user in people.users_of_persons(event.person_ids):
+        mine = set(people.agent_queue_ids(user))
+        for sid in presence.agent_sids(user.id):
+            for group_id in event.group_ids:
+                if group_id in mine:
+                    socketio.server.enter_room(sid, queue_room(group_id), namespace=QUEUE_NS)
+                else:
+                    socketio.server.leave_room(sid, queue_room(group_id), namespace=QUEUE_NS)
+        socketio.emit("queue_state", queue_state_for(user.id), namespace=QUEUE_NS,
+                      to=agent_room(user.id))
+    refresh_queues(event.group_ids)
+
+
 _HANDLERS = {
     events.ChatWaiting: _chat_waiting,
     events.ChatAccepted: _chat_accepted,
@@ -216,4 +244,6 @@ _HANDLERS = {
     events.MessagePosted: _message_posted,
     events.ChatClosed: _chat_closed,
     events.ChatTransferred: _chat_transferred,
+    events.SessionsEnded: _sessions_ended,
+    events.MembershipChanged: _membership_changed,
 }

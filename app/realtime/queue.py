@@ -11,7 +11,7 @@ from app.desk import chats, presence
 from app.desk.errors import DeskError
 from app.extensions import db
 from app.realtime import publisher
-from app.realtime.auth import AGENT, SocketClient, agent_user_id, load_agent, refuse
+from app.realtime.auth import AGENT, SocketClient, agent_identity, load_agent, refuse
 from app.realtime.base import DeskNamespace, fields
 from app.realtime.rooms import QUEUE_NS, agent_room, queue_room
 
@@ -27,8 +27,8 @@ class QueueNamespace(DeskNamespace):
 
     def on_connect(self, auth=None):
         try:
-            client = SocketClient(request.sid, AGENT,
-                                  user_id=agent_user_id(allow_unverified=True))
+            user_id, generation = agent_identity(allow_unverified=True)
+            client = SocketClient(request.sid, AGENT, user_id=user_id, generation=generation)
             self.socketio.server.enter_room(request.sid, agent_room(client.user_id),
                                             namespace=QUEUE_NS)
             self.register(client)

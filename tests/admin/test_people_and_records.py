@@ -141,6 +141,18 @@ def test_manager_sets_a_password_and_disables_a_user(manager, desk, other_browse
     assert refused.status_code == 401
 
 
+def test_a_manager_changing_his_own_password_stays_signed_in_here_only(manager, desk,
+                                                                      other_browser):
+    elsewhere = other_browser()
+    sign_in(elsewhere, "maria")
+    response = manager.post(f"/admin/user/edit/?id={desk.maria.id}", data={
+        "role": "MANAGER", "is_enabled": "y", "new_password": "a fresh passphrase",
+        "indicator_style": ""}, follow_redirects=True)
+    assert "Password of maria changed." in _flashes(response)
+    assert manager.get("/admin/").status_code == 200
+    assert elsewhere.get("/admin/").status_code == 302
+
+
 def test_manager_cannot_lock_himself_out(manager, desk):
     response = manager.post(f"/admin/user/edit/?id={desk.maria.id}", data={
         "role": "AGENT", "is_enabled": "y", "indicator_style": ""})

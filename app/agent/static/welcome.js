@@ -31,6 +31,11 @@ queueSocket.on("queue_state", (payload) => {
   }
   show(payload.total > 0 ? "waiting" : "idle", payload);
 });
+// Logged out (here or on another device), password changed or account disabled: the server
+// has dropped this page's sockets; the login page says what to do.
+queueSocket.on("session_ended", () => {
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+});
 queueSocket.on("disconnect", () => show("unknown", last.queueState, "Connection to the chat queue lost; reconnecting…"));
 queueSocket.io.on("reconnect_attempt", () => {
   if (last.state !== "error") show("unknown", last.queueState, "Reconnecting to the chat queue…");
