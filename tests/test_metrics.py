@@ -3,6 +3,8 @@ desk, and access only for the scraper. (Several processes adding up: tests/deplo
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
@@ -60,12 +62,16 @@ def test_socket_events_database_errors_and_outbox_passes_are_counted(client, app
     with pytest.raises(Exception):  # noqa: B017 - whichever error the database raises
         db.session.execute(text("SELECT * FROM no_such_table"))
     db.session.rollback()
+    # How python-socketio's Redis manager reports a lost publish or subscription.
+    logging.getLogger("socketio.server").error("Cannot publish to redis... retrying",
+                                               extra={"redis_exception": "Connection refused"})
     after = scrape(client)
     assert moved(before, after, "desk_socket_event_seconds_count", event="send") == 1
     assert moved(before, after, "desk_socket_events_total", event="send", outcome="ok") == 1
     assert moved(before, after, "desk_outbox_deliveries_total", outcome="sent") == 2
     assert moved(before, after, "desk_outbox_deliveries_total", outcome="failed") == 1
     assert moved(before, after, "desk_backend_errors_total", backend="database") == 1
+    assert moved(before, after, "desk_backend_errors_total", backend="redis") == 1
 
 
 def test_only_the_scraper_gets_in(app, client):

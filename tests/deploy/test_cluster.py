@@ -285,12 +285,53 @@ def _open_chat(peers, visitor_relay, agent_relay, agent_name, transports):
     return chat_id, sides["visitor"], sides["agent"]
 
 
-def test_rolling_restart_during_chats_loses_and_doubles_nothing(cluster, machines, peers):
+@pytest.fixture
+def console(cluster):
+    """The agent console in headless Chromium, through nginx."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, login
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        login(page, cluster.url, "alice")
+        yield page
+        browser.close()
+
+
+def _console_chat(peers, console, relay) -> tuple[int, Peer]:
+    """A chat that Alice accepts in her console in the browser; its end user is a client."""
+    from playwright.sync_api import expect
+
+    made = request_chat(relay.url, queue="Hardware")
+    chat_id = made["chat_id"]
+    holder: list[Peer] = []
+    visitor = Peer(relay.url, ["/chat"], auth=lambda: {
+        "visitor_token": made["visitor_token"],
+        "last_message_id": max(_seen_ids(holder[0], chat_id), default=0)})
+    holder.append(visitor)
+    peers.append(visitor.connect())
+    console.locator(f".waiting-item[data-chat-id='{chat_id}'] .accept-button").click()
+    visitor.wait("agent_joined", "/chat")
+    expect(console.locator(f".chat-pane[data-chat-id='{chat_id}']")).to_be_visible()
+    console.evaluate("window.sameDocument = true")
+    return chat_id, visitor
+
+
+@pytest.mark.browser
+def test_rolling_restart_during_chats_loses_and_doubles_nothing(cluster, machines, peers,
+                                                                console):
+    from playwright.sync_api import expect
+
     on_a, on_b = machines
     chats = [_open_chat(peers, on_a, on_b, "alice", ("websocket",)),
              _open_chat(peers, on_b, on_a, "bob", ("polling",))]
     talkers = [Talker(peer, chat_id, f"{side}{chat_id}") for chat_id, visitor, agent in chats
                for side, peer in (("v", visitor), ("a", agent))]
+    browser_chat, browser_visitor = _console_chat(peers, console, on_b)
+    talkers.append(Talker(browser_visitor, browser_chat, f"b{browser_chat}"))
     pids_before = [app["pid"] for app in cluster.state()["apps"]]
     for talker in talkers:
         talker.thread.start()
@@ -307,6 +348,16 @@ def test_rolling_restart_during_chats_loses_and_doubles_nothing(cluster, machine
     while not all(talker.flush() for talker in talkers):
         assert time.monotonic() < deadline, [t.pending for t in talkers]
         time.sleep(0.3)
+
+    # The console, never reloaded, shows every message of its end user once.
+    pane = console.locator(f".chat-pane[data-chat-id='{browser_chat}']")
+    for message in talkers[-1].acked.values():
+        expect(pane.locator(f".msg[data-id='{message['id']}']")).to_have_count(1)
+    pane.locator("textarea[name=body]").fill("Back after the restart.")
+    pane.locator("textarea[name=body]").press("Enter")
+    browser_visitor.wait("message", "/chat", lambda m: m["body"] == "Back after the restart.", 20)
+    assert console.evaluate("window.sameDocument") is True
+    talkers.pop()
 
     for (chat_id, visitor, agent), pair in zip(chats, (talkers[:2], talkers[2:]), strict=True):
         stored = agent.call("history", {"chat_id": chat_id})["messages"]
