@@ -283,6 +283,7 @@ class Cluster:
         finally:
             self.stop_all()
             shutil.rmtree(temp_dir, ignore_errors=True)
+            print("cluster: stopped.", flush=True)
 
     def command(self, name: str, args: list[str]) -> None:
         step = Process(name, FLASK + args, self.env, self.run_dir)
@@ -314,7 +315,6 @@ class Cluster:
                           "starting it again", flush=True)
                     self.replace(process, wait=False)
             time.sleep(0.2)
-        print("cluster: stopped.", flush=True)
         return 0
 
     def replace(self, process: Process, *, wait: bool = True) -> None:
