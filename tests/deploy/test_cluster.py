@@ -130,6 +130,10 @@ def _connects(cluster, **match) -> list[dict]:
 def test_widget_request_agent_console_and_a_whole_chat_over_websocket(cluster, machines,
                                                                        peers):
     on_a, on_b = machines
+    preflight = requests.options(f"{on_a.url}/api/chat-requests", timeout=10, headers={
+        "Origin": WIDGET_ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.ok and preflight.headers["Access-Control-Allow-Origin"] == WIDGET_ORIGIN
     reply = requests.post(f"{on_a.url}/api/chat-requests", timeout=10,
                           headers={"Origin": WIDGET_ORIGIN},
                           json={"name": "Wanda Widget", "email": "wanda@example.org",
