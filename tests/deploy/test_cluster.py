@@ -369,7 +369,7 @@ def test_rolling_restart_during_chats_loses_and_doubles_nothing(cluster, machine
         assert len(stored_ids) == len(set(stored_ids)), "a message was stored twice"
         for talker in pair:
             assert not talker.refusals, talker.refusals
-            assert len(talker.typed) > 20
+            assert len(talker.typed) >= 10
             # Each side's messages are stored once each, in the order they were typed.
             assert [cid for cid in stored_ids if cid.startswith(talker.prefix + "-")] == \
                 talker.typed
