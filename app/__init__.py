@@ -64,9 +64,22 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     if hops:  # outside the Socket.IO middleware, so that its origin check sees it too
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import admin, agent, api, auth, cli, health, metrics, realtime, vendor, widget
+    from app import (
+        admin,
+        agent,
+        api,
+        auth,
+        cli,
+        health,
+        metrics,
+        realtime,
+        security_headers,
+        vendor,
+        widget,
+    )
 
     logs.init_app(app)
+    security_headers.init_app(app)
     health.init_app(app)
     metrics.init_app(app)
     vendor.init_app(app)

@@ -94,6 +94,12 @@ class Config:
         # Calendar days of the desk dashboard ("today", the last 7 days): an IANA zone name.
         self.DESK_TIMEZONE = env.get("DESK_TIMEZONE", "UTC")
         self.WTF_CSRF_TIME_LIMIT = None
+        # Session and remember-me cookies: never sent by other sites' requests (Lax), never
+        # readable by scripts, and only over https when the desk is served over https.
+        secure = _bool(env.get("SECURE_COOKIES"))
+        self.SESSION_COOKIE_SAMESITE = self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = self.REMEMBER_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = secure
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed
         # (1 behind nginx): client addresses for limits and logs, the public scheme and host
         # for the Socket.IO origin check. 0 (direct clients) ignores those headers.

@@ -26,6 +26,7 @@ from app.models import (
     ServiceRequest,
     User,
 )
+from app.security_headers import allow_inline_handlers, csp_nonce
 
 # Templates (admin/desk/*.html) and the admin's own CSS and JS.
 assets = Blueprint("desk_admin", __name__, template_folder="templates", static_folder="static",
@@ -36,7 +37,7 @@ def build_admin(app: Flask) -> Admin:
     theme = Bootstrap4Theme(base_template="admin/desk/base.html",
                             swatch=app.config.get("FLASK_ADMIN_SWATCH", "default"), fluid=True)
     admin = Admin(app, name="Service Desk", url="/admin", theme=theme,
-                  index_view=DashboardView())
+                  index_view=DashboardView(), csp_nonce_generator=csp_nonce)
     people, records = "People", "Records"
     views = [
         ServiceRequestView(ServiceRequest, name="Service requests", endpoint="servicerequest",
@@ -59,6 +60,10 @@ def build_admin(app: Flask) -> Admin:
     # app-wide Flask-WTF check does not know: it is exempt here, never switched off.
     for view in [admin.index_view, *views]:
         csrf.exempt(view.blueprint)
+    # The inline handlers of Flask-Admin's list templates: its filter menu and bulk actions.
+    allow_inline_handlers(app, ["return false;"] + [
+        f"return modelActions.execute('{name}');"
+        for view in views for name, _ in getattr(view, "_actions", [])])
     return admin
 
 
