@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import CONFIGS, Config, refuse_unsafe_settings
+from app.desk import events
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 from app.json_depth import BoundedJSONProvider, SocketJSON
 
@@ -40,6 +41,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     from app import models  # noqa: F401 - register the models with the metadata
 
     db.init_app(app)
+    events.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -90,6 +92,10 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     realtime.init_app(app)
     admin.init_app(app)
     cli.init_app(app)
+
+    from app import wire
+
+    app.jinja_env.filters["iso_time"] = wire.iso_time
     return app
 
 

@@ -262,7 +262,7 @@ def metrics_view():
 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_view)
-    events.subscribe(on_desk_events)
+    events.subscribe(app, on_desk_events)
     outbox_backlog("mail", _mail_backlog)
     if not event.contains(Engine, "handle_error", _database_error):
         event.listen(Engine, "handle_error", _database_error)

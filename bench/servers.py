@@ -202,8 +202,8 @@ def prepare_database(database_url: str, *, agents: int, idle_visitors: int = 0
 
 
 def _prepare(database_url: str, agents: int, idle_visitors: int) -> dict:
-    from app import create_app
-    from app.desk import chats, demo, people
+    from app import create_app, demo
+    from app.desk import chats, people
     from app.desk.tokens import make_visitor_token
     from app.extensions import db
     from app.models import Role

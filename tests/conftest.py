@@ -1,4 +1,4 @@
-"""Fixtures that build real objects: an app on a real database, and the demo desk of SPEC.
+"""Fixtures that build real objects: an app on a real database, and the demo desk (docs/domain.md).
 
 Every database-backed test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is
 set (CI sets it). Live-server fixtures run ``python wsgi.py`` on a loopback port.
@@ -17,6 +17,20 @@ from tests.support import databases
 from tests.support.server import LiveServer
 
 BACKENDS = ["sqlite"] + (["postgresql"] if databases.postgres_admin_url() else [])
+
+# Fixtures that start a real server process: a test using one is in the `live` tier.
+LIVE_FIXTURES = {"live_server", "sqlite_live_server", "server", "quick_timers_server",
+                 "widget_desk", "shared_desk", "agent_console"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tiers: `browser` (tests/browser), `live` (a real server process); modules mark `slow`
+    and `fault` themselves. `make test-fast` runs what is in none of them."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
+        if LIVE_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.live)
 
 
 def pytest_sessionstart(session):
@@ -115,8 +129,8 @@ class DemoDesk:
 
 @pytest.fixture
 def desk(app):
-    """The demo of SPEC: queues Hardware/Software/Network, alice, bob, maria."""
-    from app.desk import demo
+    """The demo desk: queues Hardware/Software/Network, alice, bob, maria."""
+    from app import demo
     from app.extensions import db
     from app.models import PersonGroup, User
 
@@ -140,8 +154,7 @@ def client(app):
 
 def seeded_database(kind: str, tmp_path) -> str:
     """A file or PostgreSQL database migrated to head with the demo loaded (for live servers)."""
-    from app import create_app
-    from app.desk import demo
+    from app import create_app, demo
     from app.extensions import db
 
     if kind == "sqlite":

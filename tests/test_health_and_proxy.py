@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from app.desk import demo
+from app import demo
 from app.extensions import db
 from tests.conftest import _empty_schema
 

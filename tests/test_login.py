@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-
-def login(client, username, password="demo", next_url=None):
-    url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"username": username, "password": password})
+from tests.support.accounts import sign_in as login
 
 
 def test_agent_lands_in_the_chat_window_and_manager_on_the_dashboard(desk, app):

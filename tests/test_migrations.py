@@ -14,6 +14,8 @@ from alembic.migration import MigrationContext
 
 from tests.support import databases
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -83,19 +85,3 @@ def test_migrations_have_a_single_head():
     config = Config()
     config.set_main_option("script_location", str(ROOT / "app" / "migrations"))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
-
-
-def test_seed_demo_is_safe_to_run_twice_and_create_user_works(empty_database):
-    assert flask("db", "upgrade", database_url=empty_database).returncode == 0
-    first = flask("seed-demo", database_url=empty_database)
-    assert first.returncode == 0, first.stderr
-    assert "user alice" in first.stdout
-    second = flask("seed-demo", database_url=empty_database)
-    assert second.returncode == 0 and "already present" in second.stdout
-    created = flask("create-user", "carol", "--name", "Carol Chen", "--group", "Network",
-                    "--password", "s3cret-passphrase", database_url=empty_database)
-    assert created.returncode == 0, created.stderr
-    assert "Created agent carol" in created.stdout
-    duplicate = flask("create-user", "carol", "--name", "C", "--password", "s3cret-passphrase",
-                      database_url=empty_database)
-    assert duplicate.returncode != 0 and "taken" in duplicate.stderr

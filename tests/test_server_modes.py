@@ -8,6 +8,8 @@ from tests.conftest import seeded_database
 from tests.realtime.peers import agent, client_id, request_chat, visitor
 from tests.support.server import LiveServer
 
+pytestmark = pytest.mark.live
+
 
 @pytest.mark.parametrize("mode", ["eventlet", "gevent"])
 def test_chat_round_trip_under_each_async_mode(mode, tmp_path):

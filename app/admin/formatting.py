@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup
 
+from app import wire
+
 STATUS_TONES = {
     "NEW": "info", "QUEUED": "warning", "INPROGRESS": "primary", "RESOLVED": "success",
     "CLOSED": "secondary", "CANCELLED": "light",
@@ -26,6 +28,5 @@ def local_time(moment: datetime | None) -> Markup:
     if moment is None:
         return Markup('<span class="text-muted">—</span>')
     moment = moment.astimezone(UTC)
-    iso = moment.isoformat().replace("+00:00", "Z")
     return Markup('<time datetime="{}" data-local-time>{}</time>').format(
-        iso, moment.strftime("%Y-%m-%d %H:%M UTC"))
+        wire.iso_time(moment), moment.strftime("%Y-%m-%d %H:%M UTC"))

@@ -13,9 +13,10 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.admin.formatting import local_time
 from app.admin.security import DeskModelView, DeskSecureForm
-from app.desk import people, stats
+from app.desk import people, stats, worklist
 from app.desk.errors import DeskError
 from app.desk.settings import setting
+from app.desk.unit_of_work import transaction
 from app.desk.validation import clean_email, clean_phone, clean_text
 from app.extensions import db
 from app.models import Person, PersonGroup, Role, User
@@ -195,7 +196,6 @@ class UserView(DeskModelView):
                 email=form.email.data or None, phone=form.phone.data or None,
                 role=form.role.data, groups=[group.name for group in form.groups.data or []])
         except DeskError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return False
         flash(f"User {user.username} created.", "success")
@@ -204,20 +204,19 @@ class UserView(DeskModelView):
     def update_model(self, form: UserEditForm, model: User) -> bool:
         own_account = model.id == current_user.id
         try:
-            people.update_account(model.id, actor=current_user, role=form.role.data,
-                                  is_enabled=form.is_enabled.data)
-            if form.indicator_style.data != (model.indicator_style or ""):
-                from app.desk import worklist
-
-                worklist.set_preferences(
-                    model, {"indicator_style": form.indicator_style.data or None})
-            if form.new_password.data:
-                people.set_password(model.id, form.new_password.data)
-                flash(f"Password of {model.username} changed.", "success")
-                if own_account:  # his other sessions end, this one goes on
-                    login_user(db.session.get(User, model.id))
+            with transaction():  # one edit of the account: all of it or none
+                people.update_account(model.id, actor=current_user, role=form.role.data,
+                                      is_enabled=form.is_enabled.data)
+                if form.indicator_style.data != (model.indicator_style or ""):
+                    worklist.set_preferences(
+                        model, {"indicator_style": form.indicator_style.data or None})
+                if form.new_password.data:
+                    people.set_password(model.id, form.new_password.data)
         except DeskError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return False
+        if form.new_password.data:
+            flash(f"Password of {model.username} changed.", "success")
+            if own_account:  # his other sessions end, this one goes on
+                login_user(db.session.get(User, model.id))
         return True

@@ -103,9 +103,9 @@ class ChatView(DeskModelView):
 
 
 def _retry_now():
-    """app.desk.mail_sender.retry_now, when the mail sender is installed."""
+    """app.mail.sender.retry_now, when the mail sender is installed."""
     try:
-        module = importlib.import_module("app.desk.mail_sender")
+        module = importlib.import_module("app.mail.sender")
     except ImportError:
         return None
     return getattr(module, "retry_now", None)

@@ -11,6 +11,7 @@ from wtforms.widgets import HiddenInput
 
 from app.admin.filters import DeskFilterConverter
 from app.desk.errors import DeskError
+from app.desk.unit_of_work import transaction
 
 
 class DeskSecureForm(SecureForm):
@@ -83,6 +84,21 @@ class DeskModelView(ManagerOnly, ModelView):
 
     def search_placeholder(self) -> str:
         return self.search_hint or super().search_placeholder()
+
+    # Flask-Admin's own create/update/delete commit inside the desk's transaction scope, so
+    # that desk events recorded by on_model_change/after_model_change reach listeners after
+    # the commit (and never when it rolls back).
+    def create_model(self, form):  # noqa: ANN001
+        with transaction():
+            return super().create_model(form)
+
+    def update_model(self, form, model) -> bool:  # noqa: ANN001
+        with transaction():
+            return super().update_model(form, model)
+
+    def delete_model(self, model) -> bool:  # noqa: ANN001
+        with transaction():
+            return super().delete_model(model)
 
     def validate_form(self, form) -> bool:  # noqa: ANN001
         valid = super().validate_form(form)

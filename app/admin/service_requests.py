@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.admin.formatting import local_time, status_badge
 from app.admin.security import CSRF_MESSAGE, DeskModelView, DeskSecureForm, csrf_failed
-from app.desk import events, requests
+from app.desk import requests
 from app.desk.errors import DeskError
 from app.extensions import db
 from app.models import (
@@ -67,7 +67,7 @@ def _select(label: str, factory, **kwargs) -> QuerySelectField:
 
 
 class SREditForm(DeskSecureForm):
-    """The SR form of SPEC; `version` is the optimistic lock the form was opened with."""
+    """The SR form (docs/domain.md); `version` is the optimistic lock the form was opened with."""
 
     version = HiddenField()
     summary = StringField("Summary", validators=[InputRequired(), Length(max=200)])
@@ -206,7 +206,6 @@ class ServiceRequestView(DeskModelView):
                 model.id, actor=current_user, expected_version=form.version.data,
                 changes=changes, status=wanted, memo=form.memo.data)
         except DeskError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             field = {"owner_group_id": "owner_group", "ci_id": "ci", "asset_id": "asset"}.get(
                 exc.field or "", exc.field)
@@ -218,27 +217,20 @@ class ServiceRequestView(DeskModelView):
         return True
 
     def create_model(self, form: SRCreateForm):
+        extras = {
+            "reported_priority": form.reported_priority.data, "impact": form.impact.data,
+            "urgency": form.urgency.data, "ci_id": _id(form.ci.data),
+            "asset_id": _id(form.asset.data),
+        }
         try:
             sr = requests.open_service_request(
                 summary=form.summary.data, details=form.details.data,
                 reported_by=form.reported_by.data, owner_group=form.owner_group.data,
-                source=SRSource(form.source.data), actor=current_user)
-            extras = {
-                "reported_priority": form.reported_priority.data, "impact": form.impact.data,
-                "urgency": form.urgency.data, "ci_id": _id(form.ci.data),
-                "asset_id": _id(form.asset.data),
-            }
-            extras = {k: v for k, v in extras.items() if v not in (None, "")}
-            if extras:  # same transaction as the opening
-                requests.update_service_request(sr.id, actor=current_user,
-                                                expected_version=sr.version, changes=extras,
-                                                commit=False)
-            db.session.commit()
+                source=SRSource(form.source.data), actor=current_user,
+                fields={k: v for k, v in extras.items() if v not in (None, "")})
         except DeskError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return False
-        events.publish(events.ServiceRequestChanged(sr.id, sr.number))
         flash(f"{sr.number} opened ({sr.status.value}).", "success")
         return sr
 
@@ -282,7 +274,6 @@ class ServiceRequestView(DeskModelView):
                 details=form.details.data, log_type=form.log_type.data,
                 client_visible=form.client_visible.data)
         except DeskError as exc:
-            db.session.rollback()
             flash(f"Work log not added. {exc.message}", "error")
             return redirect(back)
         flash(f"Work log added to {entry.service_request.number}.", "success")
@@ -345,7 +336,6 @@ class ServiceRequestView(DeskModelView):
                         sr_id, actor=current_user, expected_version=sr.version, status=target,
                         memo=memo)
             except DeskError as exc:
-                db.session.rollback()
                 failed.append(f"{number}: {exc.message}")
                 continue
             if result.changed_fields or result.status_changed:

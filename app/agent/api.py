@@ -10,91 +10,18 @@ from functools import wraps
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
+from app import wire
 from app.agent import bp
 from app.desk import requests as sr_rules
 from app.desk import worklist
 from app.desk.errors import DeskError, ValidationError
 from app.extensions import db
-from app.models import PersonGroup, ServiceRequest, StatusHistory, WorkLogEntry, WorkLogType
+from app.models import PersonGroup, ServiceRequest
 
 
-def _iso(moment) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _person(person) -> dict | None:
-    if person is None:
-        return None
-    return {"id": person.id, "name": person.display_name, "email": person.email,
-            "phone": person.phone}
-
-
-def serialize_work_log(entry: WorkLogEntry) -> dict:
-    return {
-        "id": entry.id,
-        "type": entry.log_type.value,
-        "summary": entry.summary,
-        "details": entry.details,
-        "author": entry.author.display_name if entry.author else "Service Desk",
-        "client_visible": entry.client_visible,
-        "created_at": _iso(entry.created_at),
-    }
-
-
-def serialize_history(row: StatusHistory) -> dict:
-    return {
-        "from": row.from_status.value if row.from_status else None,
-        "to": row.to_status.value,
-        "group": row.owner_group.name if row.owner_group else None,
-        "by": row.changed_by.display_name if row.changed_by else "Service Desk",
-        "at": _iso(row.changed_at),
-        "memo": row.memo,
-    }
-
-
-def serialize_sr(sr: ServiceRequest) -> dict:
-    """Everything the SR form shows, with the version to save against."""
-    log = [serialize_work_log(e) for e in sr.work_log]
-    return {
-        "id": sr.id,
-        "number": sr.number,
-        "summary": sr.summary,
-        "details": sr.details,
-        "status": sr.status.value,
-        "allowed_transitions": [s.value for s in sr_rules.allowed_transitions(sr.status)],
-        "source": sr.source.value,
-        "reported_by": _person(sr.reported_by),
-        "owner": _person(sr.owner),
-        "owner_group": {"id": sr.owner_group.id, "name": sr.owner_group.name}
-        if sr.owner_group else None,
-        "reported_priority": sr.reported_priority,
-        "impact": sr.impact,
-        "urgency": sr.urgency,
-        "ci": {"id": sr.ci.id, "label": sr.ci.name} if sr.ci else None,
-        "asset": {"id": sr.asset.id, "label": str(sr.asset)} if sr.asset else None,
-        "solution": sr.solution,
-        "created_at": _iso(sr.created_at),
-        "changed_at": _iso(sr.changed_at),
-        "changed_by": sr.changed_by.display_name if sr.changed_by else None,
-        "version": sr.version,
-        "work_log": [e for e in log if e["type"] != WorkLogType.TRANSCRIPT.value],
-        "transcripts": [e for e in log if e["type"] == WorkLogType.TRANSCRIPT.value],
-        "history": [serialize_history(h) for h in sr.history],
-        "chats": [{"chat_id": c.id, "status": c.status.value} for c in sr.chats],
-    }
-
-
-def serialize_sr_row(sr: ServiceRequest) -> dict:
-    return {
-        "number": sr.number,
-        "summary": sr.summary,
-        "status": sr.status.value,
-        "owner": sr.owner.display_name if sr.owner else None,
-        "owner_group": sr.owner_group.name if sr.owner_group else None,
-        "reported_by": sr.reported_by.display_name if sr.reported_by else None,
-        "reported_priority": sr.reported_priority,
-        "changed_at": _iso(sr.changed_at),
-    }
+def _sr(sr: ServiceRequest) -> dict:
+    allowed = [status.value for status in sr_rules.allowed_transitions(sr.status)]
+    return wire.service_request(sr, allowed)
 
 
 def _json_body() -> dict:
@@ -138,7 +65,7 @@ def _only(data: dict, allowed: set[str], what: str) -> dict:
 @bp.get("/agent/api/sr/<number>")
 @login_required
 def sr_read(number: str):
-    return jsonify(ok=True, sr=serialize_sr(worklist.service_request_for(_me(), number)))
+    return jsonify(ok=True, sr=_sr(worklist.service_request_for(_me(), number)))
 
 
 @bp.post("/agent/api/sr/<number>")
@@ -156,14 +83,14 @@ def sr_save(number: str):
     )
     sr = db.session.get(ServiceRequest, result.sr.id)
     return jsonify(ok=True, changed_fields=result.changed_fields,
-                   status_changed=result.status_changed, sr=serialize_sr(sr))
+                   status_changed=result.status_changed, sr=_sr(sr))
 
 
 @bp.get("/agent/api/sr/<number>/worklog")
 @login_required
 def work_log_list(number: str):
     sr = worklist.service_request_for(_me(), number)
-    return jsonify(ok=True, work_log=[serialize_work_log(e) for e in sr.work_log])
+    return jsonify(ok=True, work_log=[wire.work_log_entry(e) for e in sr.work_log])
 
 
 @bp.post("/agent/api/sr/<number>/worklog")
@@ -177,7 +104,7 @@ def work_log_add(number: str):
         details=data.get("details"), log_type=data.get("log_type", "WORK"),
         client_visible=data.get("client_visible") is True,
     )
-    return jsonify(ok=True, entry=serialize_work_log(entry)), 201
+    return jsonify(ok=True, entry=wire.work_log_entry(entry)), 201
 
 
 @bp.get("/agent/api/cis")
@@ -210,7 +137,7 @@ def group_list():
 @login_required
 def my_work_list():
     rows = worklist.my_work(_me(), request.args.get("status"))
-    return jsonify(ok=True, service_requests=[serialize_sr_row(sr) for sr in rows])
+    return jsonify(ok=True, service_requests=[wire.service_request_row(sr) for sr in rows])
 
 
 def serialize_preferences(user) -> dict:

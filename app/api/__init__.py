@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
+from app import wire
 from app.desk import chats
 from app.desk.errors import DeskError
 from app.desk.tokens import make_visitor_token
@@ -57,15 +58,9 @@ def create_chat_request():
     result = chats.request_chat(name=data["name"], email=data["email"], phone=data.get("phone"),
                                 queue=data["queue"], question=data["question"])
     token = make_visitor_token(current_app.config["SECRET_KEY"], result.chat)
-    return jsonify({
-        "chat_id": result.chat.id,
-        "sr_number": result.sr.number,
-        "visitor_token": token,
-        "queue": {"id": result.chat.queue_id, "name": result.chat.queue.name},
-        "position": result.position,
-        "agents_online": result.agents_online,
-        "token_expires_in": current_app.config["VISITOR_TOKEN_MAX_AGE"],
-    }), 201
+    return jsonify(wire.chat_request_created(
+        result.chat, result.position, result.agents_online, token,
+        current_app.config["VISITOR_TOKEN_MAX_AGE"])), 201
 
 
 def init_app(app: Flask) -> None:

@@ -9,12 +9,15 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.desk import events, mail, people, requests
+from app import wire
+from app.desk import events, people, requests
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
+from app.desk.unit_of_work import in_transaction, transaction, use_case
 from app.desk.validation import clean_id, clean_rank, clean_text
 from app.extensions import db
+from app.mail import compose as mail
 from app.models import (
     AgentPresence,
     Chat,
@@ -51,6 +54,7 @@ def get_chat(chat_id: object, *, with_visitor: bool = False) -> Chat:
 
 # --- request and queue -------------------------------------------------------------------
 
+@use_case
 def request_chat(*, name: object, email: object, phone: object = None, queue: object,
                  question: object) -> ChatRequested:
     """An end user asks for a chat: open the SR (QUEUED to the queue's group) and queue the chat."""
@@ -69,8 +73,8 @@ def request_chat(*, name: object, email: object, phone: object = None, queue: ob
     db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.VISITOR,
                                sender_name=person.display_name, body=text,
                                client_id="question", sent_at=now))
-    db.session.commit()
-    events.publish(events.ChatWaiting(chat.id, group.id))
+    db.session.flush()
+    events.record(events.ChatWaiting(chat.id, group.id))
     return ChatRequested(chat=chat, sr=sr, position=queue_position(chat),
                          agents_online=agents_online(group.id))
 
@@ -210,6 +214,7 @@ def active_chats(user: User) -> list[Chat]:
 
 # --- accept ------------------------------------------------------------------------------
 
+@use_case
 def accept_chat(chat_id: object, agent: User) -> Chat:
     """Exactly one of several concurrent acceptors wins (a conditional update)."""
     chat_key = clean_id(chat_id, "chat_id")
@@ -231,8 +236,7 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
-        db.session.rollback()
-        current = db.session.get(Chat, chat_key)
+        current = db.session.get(Chat, chat_key, populate_existing=True)
         if current is not None and current.status == ChatStatus.ACTIVE:
             raise Conflict("taken", "Another agent has already accepted this chat.", "chat_id")
         raise Conflict("not_waiting", "This chat is no longer waiting.", "chat_id")
@@ -249,14 +253,14 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
             user_id=agent.id, body=greeting, sent_at=now,
             client_id=f"greeting-{agent.id}-{int(now.timestamp() * 1000)}")
         db.session.add(greeting_message)
-    db.session.commit()
-    events.publish(
+        db.session.flush()
+    events.record(
         events.ChatAccepted(chat.id, queue_id, agent.id, agent.display_name),
         events.ServiceRequestChanged(sr.id, sr.number),
     )
     if greeting_message is not None:
-        events.publish(events.MessagePosted(chat.id, serialize_message(greeting_message),
-                                            agent.id))
+        events.record(events.MessagePosted(chat.id, wire.message_of(greeting_message),
+                                           agent.id))
     return chat
 
 
@@ -284,25 +288,6 @@ class Sender:
     @classmethod
     def visitor(cls, chat: Chat) -> Sender:
         return cls(SenderRole.VISITOR, chat.visitor.display_name, None)
-
-
-def serialize_message(message: ChatMessage) -> dict:
-    """A message as every client sees it (the realtime contract's shape)."""
-    return _message_payload(message.id, message.chat_id, message.sender_role,
-                            message.sender_name, message.body, message.sent_at,
-                            message.client_id)
-
-
-def _message_payload(id: int, chat_id: int, role: SenderRole, name: str, body: str,
-                     sent_at: datetime, client_id: str | None) -> dict:
-    return {
-        "id": id,
-        "chat_id": chat_id,
-        "sender": {"role": role.value, "name": name},
-        "body": body,
-        "sent_at": sent_at.isoformat().replace("+00:00", "Z"),
-        "client_id": client_id,
-    }
 
 
 @dataclass(frozen=True)
@@ -333,6 +318,8 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     chat's agent, which the publisher needs to route the message), one INSERT stores them all,
     one COMMIT. A repeated client id returns the stored message instead of a second one.
     """
+    if in_transaction():  # it owns its transactions: a retry sorts duplicates out one by one
+        raise RuntimeError("post_messages runs as a use case of its own")
     outcomes: list = [None] * len(drafts)
     valid: list[tuple[int, int, Sender, str, str]] = []
     for index, draft in enumerate(drafts):
@@ -342,6 +329,35 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
             outcomes[index] = exc
     if not valid:
         return outcomes
+    try:
+        with transaction():
+            stored, refused = _store(valid)
+    except IntegrityError:
+        # A client id seen before (a client's retry): sort the drafts out one by one.
+        if len(valid) > 1:
+            return [outcome if outcome is not None else post_messages([drafts[index]])[0]
+                    for index, outcome in enumerate(outcomes)]
+        _, chat, _, _, client_id = valid[0]
+        existing = _message_by_client_id(chat, client_id)
+        if existing is None:
+            raise
+        db.session.rollback()
+        return [(wire.message_of(existing), False)]
+    for index, chat, sender, _, client_id in refused:
+        existing = _message_by_client_id(chat, client_id)
+        if existing is not None:
+            outcomes[index] = (wire.message_of(existing), False)
+        else:
+            outcomes[index] = _refusal(chat, sender)
+    db.session.rollback()  # end the read of refusals; nothing is pending
+    for index, message in stored:
+        outcomes[index] = (message, True)
+    return outcomes
+
+
+def _store(valid: list) -> tuple[list[tuple[int, dict]], list]:
+    """Stamp the chats and insert the messages they take, in the caller's transaction;
+    returns [(draft index, stored message)] and the refused drafts."""
     now = utcnow()
     connection = db.session.connection()
     visitor_chats = {chat for _, chat, sender, _, _ in valid if sender.role != SenderRole.AGENT}
@@ -360,36 +376,14 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     rows = [{"chat_id": chat, "sender_role": sender.role, "sender_name": sender.name,
              "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now}
             for _, chat, sender, text, client_id in accepted]
-    try:
-        ids = _insert_messages(connection, rows) if rows else []
-        db.session.commit()
-    except IntegrityError:
-        # A client id seen before (a client's retry): sort the drafts out one by one.
-        db.session.rollback()
-        if len(drafts) > 1:
-            return [outcome if outcome is not None else post_messages([drafts[index]])[0]
-                    for index, outcome in enumerate(outcomes)]
-        _, chat, _, _, client_id = valid[0]
-        existing = _message_by_client_id(chat, client_id)
-        if existing is None:
-            raise
-        db.session.rollback()
-        return [(serialize_message(existing), False)]
-    posted = []
+    ids = _insert_messages(connection, rows) if rows else []
+    stored = []
     for (index, chat, sender, text, client_id), new_id in zip(accepted, ids, strict=True):
-        payload = _message_payload(new_id, chat, sender.role, sender.name, text, now, client_id)
-        outcomes[index] = (payload, True)
+        payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id)
+        stored.append((index, payload))
         agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
-        posted.append(events.MessagePosted(chat, payload, agent_id))
-    for index, chat, sender, _, client_id in refused:
-        existing = _message_by_client_id(chat, client_id)
-        if existing is not None:
-            outcomes[index] = (serialize_message(existing), False)
-        else:
-            outcomes[index] = _refusal(chat, sender)
-    db.session.rollback()  # end the read of refusals; nothing is pending
-    events.publish(*posted)
-    return outcomes
+        events.record(events.MessagePosted(chat, payload, agent_id))
+    return stored, refused
 
 
 def _clean_draft(draft: Draft) -> tuple[int, Sender, str, str]:
@@ -486,11 +480,12 @@ def history(chat_id: object, after_id: object = None) -> list[dict]:
     query = select(ChatMessage).where(ChatMessage.chat_id == clean_id(chat_id, "chat_id"))
     if after_id not in (None, 0, "0", ""):
         query = query.where(ChatMessage.id > clean_id(after_id, "after_id"))
-    return [serialize_message(m) for m in db.session.scalars(query.order_by(ChatMessage.id))]
+    return [wire.message_of(m) for m in db.session.scalars(query.order_by(ChatMessage.id))]
 
 
 # --- close, abandon, time-out, transfer --------------------------------------------------
 
+@use_case
 def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
                reason: str | None = None) -> Chat:
     """End an open chat; its transcript goes onto the SR's work log. Idempotent when closed."""
@@ -508,14 +503,13 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not closed:  # someone else closed it a moment ago
-        db.session.rollback()
-        return get_chat(chat.id)
+        db.session.refresh(chat)
+        return chat
     db.session.refresh(chat)
     _attach_transcript(chat, agent)
-    db.session.commit()
     if was_waiting:
-        events.publish(events.ChatLeftQueue(chat.id, chat.queue_id, "closed"))
-    events.publish(events.ChatClosed(chat.id, chat.queue_id, by.value, reason))
+        events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "closed"))
+    events.record(events.ChatClosed(chat.id, chat.queue_id, by.value, reason))
     return chat
 
 
@@ -527,21 +521,22 @@ def _attach_transcript(chat: Chat, agent: User | None) -> None:
         summary=f"Chat transcript ({len(lines)} messages)", details="\n".join(lines) or "(empty)")
 
 
+@use_case
 def mark_visitor_left(chat_id: int) -> None:
     """The visitor's last connection dropped: start the abandon grace period."""
     db.session.execute(
         update(Chat).where(Chat.id == chat_id, Chat.visitor_left_at.is_(None))
         .values(visitor_left_at=utcnow()).execution_options(synchronize_session=False))
-    db.session.commit()
 
 
+@use_case
 def mark_visitor_back(chat_id: int) -> None:
     db.session.execute(
         update(Chat).where(Chat.id == chat_id).values(visitor_left_at=None)
         .execution_options(synchronize_session=False))
-    db.session.commit()
 
 
+@use_case
 def abandon_chat(chat_id: object, reason: str = "The end user left before an agent joined."
                  ) -> Chat | None:
     """A waiting chat whose visitor went away leaves the queue as ABANDONED."""
@@ -554,13 +549,11 @@ def abandon_chat(chat_id: object, reason: str = "The end user left before an age
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not done:
-        db.session.rollback()
         return None
     db.session.refresh(chat)
     _attach_transcript(chat, None)
-    db.session.commit()
-    events.publish(events.ChatLeftQueue(chat.id, chat.queue_id, "abandoned"),
-                   events.ChatClosed(chat.id, chat.queue_id, "SYSTEM", reason))
+    events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "abandoned"),
+                  events.ChatClosed(chat.id, chat.queue_id, "SYSTEM", reason))
     return chat
 
 
@@ -591,6 +584,7 @@ def close_idle_chats(timeout_seconds: int | None = None) -> list[int]:
     return ids
 
 
+@use_case
 def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
     """Hand a live chat to another queue: it waits there again; the SR follows the group."""
     chat = get_chat(chat_id)
@@ -609,7 +603,6 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not moved:
-        db.session.rollback()
         raise Conflict("closed", "This chat is no longer live.", "chat_id")
     db.session.refresh(chat)
     sr = chat.service_request
@@ -617,23 +610,23 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
         sr.id, actor=agent, expected_version=sr.version,
         changes={"owner_group_id": target.id}, status="QUEUED",
         memo=f"Chat transferred from {db.session.get(PersonGroup, from_queue_id).name} "
-             f"to {target.name}", commit=False,
+             f"to {target.name}",
     )
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
                        body=f"{agent.display_name} transferred the chat to {target.name}.",
                        client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now)
     db.session.add(note)
-    db.session.commit()
-    events.publish(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),
-                   # The note reaches the end user and the agent who handed the chat over.
-                   events.MessagePosted(chat.id, serialize_message(note), agent_id=agent.id),
-                   events.ChatWaiting(chat.id, target.id),
-                   events.ServiceRequestChanged(sr.id, sr.number))
+    db.session.flush()
+    events.record(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),
+                  # The note reaches the end user and the agent who handed the chat over.
+                  events.MessagePosted(chat.id, wire.message_of(note), agent_id=agent.id),
+                  events.ChatWaiting(chat.id, target.id))
     return chat
 
 
 # --- after the chat ----------------------------------------------------------------------
 
+@use_case
 def rate_chat(chat_id: object, rating: object, comment: object = None) -> Chat:
     """The end user's 1-5 rating and comment, stored on the chat and on its SR."""
     chat = get_chat(chat_id)
@@ -642,33 +635,13 @@ def rate_chat(chat_id: object, rating: object, comment: object = None) -> Chat:
     chat.rating = clean_rank(rating, "rating", required=True)
     chat.rating_comment = clean_text(comment, "comment", max_length=2000, required=False)
     requests.rate_service_request(chat.service_request, chat.rating, chat.rating_comment)
-    db.session.commit()
     return chat
 
 
+@use_case
 def request_transcript(chat_id: object) -> None:
     """Put the whole transcript in the outbox for the end user."""
     chat = get_chat(chat_id)
     if not chat.visitor.email:
         raise ValidationError("no_email", "No e-mail address is known for this chat.", "email")
     mail.queue_transcript(chat)
-    db.session.commit()
-
-
-def chat_summary(chat: Chat) -> dict:
-    """The chat as the agent console and the widget list it."""
-    person = chat.visitor
-    sr = chat.service_request
-    return {
-        "chat_id": chat.id,
-        "status": chat.status.value,
-        "queue": {"id": chat.queue_id, "name": chat.queue.name},
-        "sr": {"id": sr.id, "number": sr.number, "status": sr.status.value},
-        "end_user": {"name": person.display_name, "email": person.email, "phone": person.phone},
-        "agent": chat.agent.display_name if chat.agent else None,
-        "question": chat.question,
-        "requested_at": chat.requested_at.isoformat().replace("+00:00", "Z"),
-        "accepted_at": chat.accepted_at.isoformat().replace("+00:00", "Z")
-        if chat.accepted_at else None,
-        "greeting": chat.queue.greeting,
-    }

@@ -42,3 +42,13 @@ class Conflict(DeskError):
     """The state changed under the caller: taken chat, stale version, closed chat."""
 
     status = 409
+
+
+def unavailable() -> DeskError:
+    """The database (or another part the desk needs) cannot be reached: retry later."""
+    return DeskError("unavailable", "The service is unavailable right now; try again soon.")
+
+
+def server_error() -> DeskError:
+    """An unexpected fault, logged on the server; the client is told no more."""
+    return DeskError("server_error", "Something went wrong on the server.")

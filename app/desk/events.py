@@ -1,7 +1,10 @@
-"""What happened in the desk, told to whoever listens after the transaction commits.
+"""What happened in the desk, told to whoever listens once the change is committed.
 
-The service layer publishes; the realtime adapter subscribes and emits Socket.IO events,
-so admin edits, HTTP calls, CLI commands and socket calls notify clients the same way.
+The service layer records events inside a use case's transaction (`record`); the session
+holds them until the commit and drops them on rollback (see `unit_of_work`). Listeners are
+registered per application (`subscribe(app, fn)`): the realtime adapter turns events into
+Socket.IO emits, so admin edits, HTTP calls, CLI commands and socket calls notify clients
+the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -89,43 +96,78 @@ class ServiceRequestChanged:
 
 
 Subscriber = Callable[[list[object]], None]
-_subscribers: list[Subscriber] = []
-# Inside `batched()`: the events published so far, delivered together at its end.
+_EXTENSION = "desk_events"
+_PENDING = "desk.events_pending"  # recorded in the open transaction
+_COMMITTED = "desk.events_committed"  # committed, not yet delivered
+# Inside `batched()`: the events delivered so far, handed over together at its end.
 _held: ContextVar[list[object] | None] = ContextVar("desk_events_held", default=None)
 
 
-def subscribe(fn: Subscriber) -> None:
-    """Register a listener once (idempotent, since apps may be created several times).
+def init_app(app: Flask) -> None:
+    """Give the app its own list of listeners (two apps in one process never share one)."""
+    app.extensions[_EXTENSION] = []
+    if not sa_event.contains(Session, "after_commit", _after_commit):
+        sa_event.listen(Session, "after_commit", _after_commit)
+        sa_event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
-    A listener receives a list of events: those of one `publish` call, or of a whole
+
+def subscribe(app: Flask, fn: Subscriber) -> None:
+    """Register a listener of this app (idempotent).
+
+    A listener receives a list of events: those of one committed use case, or of a whole
     `batched()` block, in the order they happened.
     """
-    if fn not in _subscribers:
-        _subscribers.append(fn)
+    listeners = app.extensions[_EXTENSION]
+    if fn not in listeners:
+        listeners.append(fn)
 
 
-def unsubscribe(fn: Subscriber) -> None:
-    if fn in _subscribers:
-        _subscribers.remove(fn)
+def unsubscribe(app: Flask, fn: Subscriber) -> None:
+    listeners = app.extensions[_EXTENSION]
+    if fn in listeners:
+        listeners.remove(fn)
 
 
-def publish(*events: object) -> None:
-    """Deliver events to every listener; a failing listener never undoes a committed change."""
-    held = _held.get()
-    if held is not None:
-        held.extend(events)
-        return
-    _deliver(list(events))
+def record(*events: object) -> None:
+    """Note what a use case did; it is told to listeners after its transaction commits."""
+    from app.desk.unit_of_work import in_transaction
+    from app.extensions import db
+
+    if not in_transaction():
+        raise RuntimeError("desk events are recorded inside a use case's transaction()")
+    db.session.info.setdefault(_PENDING, []).extend(events)
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.info.setdefault(_COMMITTED, []).extend(pending)
+
+
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def deliver_committed() -> None:
+    """Hand the committed events of this session to the listeners (the end of a use case)."""
+    from app.extensions import db
+
+    session = db.session
+    session.info.pop(_PENDING, None)  # never committed: the use case ended without them
+    committed = session.info.pop(_COMMITTED, None)
+    if committed:
+        _deliver(committed)
 
 
 @contextmanager
 def batched() -> Iterator[None]:
-    """Deliver the events published inside together, at the end of the block.
+    """Deliver the events of the use cases run inside together, at the end of the block.
 
     For work that changes many chats at once (the sweeper abandoning every end user who did
     not come back): listeners can then merge what the events cause, e.g. refresh a queue once
-    for all the chats that left it rather than once per chat. Events of work committed before
-    an error inside the block are still delivered.
+    for all the chats that left it rather than once per chat. Events of use cases committed
+    before an error inside the block are still delivered.
     """
     if _held.get() is not None:  # already batching: the outer block delivers
         yield
@@ -141,9 +183,11 @@ def batched() -> Iterator[None]:
 
 
 def _deliver(events: list[object]) -> None:
-    if not events:
+    held = _held.get()
+    if held is not None:
+        held.extend(events)
         return
-    for fn in list(_subscribers):
+    for fn in list(current_app.extensions.get(_EXTENSION, ())):
         try:
             fn(events)
         except Exception:  # noqa: BLE001 - delivery is best effort after commit

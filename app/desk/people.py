@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.desk import events, sessions
 from app.desk.errors import NotFound, ValidationError
 from app.desk.settings import setting
+from app.desk.unit_of_work import use_case
 from app.desk.validation import clean_email, clean_phone, clean_text
 from app.extensions import db
 from app.models import Person, PersonGroup, Role, User, group_members, utcnow
@@ -57,6 +58,7 @@ def new_password(value: object, *, min_length: int | None = None) -> str:
     return value
 
 
+@use_case
 def create_user(username: object, password: object, *, display_name: object,
                 email: object = None, phone: object = None, role: Role | str = Role.AGENT,
                 groups: list[str] | None = None, password_min_length: int | None = None
@@ -87,18 +89,16 @@ def create_user(username: object, password: object, *, display_name: object,
     db.session.add(user)
     for group_name in groups or []:
         person.groups.append(get_group_by_name(group_name))
-    db.session.commit()
     return user
 
 
+@use_case
 def set_password(user_id: int, password: object) -> None:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("not_found", "No such user.", "user")
     user.set_password(new_password(password))
-    ended = sessions.invalidate(user, sessions.PASSWORD_CHANGED)
-    db.session.commit()
-    events.publish(ended)
+    events.record(sessions.invalidate(user, sessions.PASSWORD_CHANGED))
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def _dummy_hash() -> str:
     return _dummy_hashes[method]
 
 
+@use_case
 def check_login(username: object, password: object) -> LoginAttempt:
     """Check a login; a success is recorded (last login).
 
@@ -139,7 +140,6 @@ def check_login(username: object, password: object) -> LoginAttempt:
     if not user.is_enabled:
         return LoginAttempt(None, "disabled")
     user.last_login_at = utcnow()
-    db.session.commit()
     return LoginAttempt(user, "ok")
 
 
@@ -204,6 +204,7 @@ def is_queue_member(user: User, queue_id: int) -> bool:
     ))
 
 
+@use_case
 def set_group_members(group_id: int, person_ids: list[int]) -> PersonGroup:
     group = db.session.get(PersonGroup, group_id)
     if group is None:
@@ -213,21 +214,21 @@ def set_group_members(group_id: int, person_ids: list[int]) -> PersonGroup:
         raise ValidationError("invalid", "Unknown person in members.", "members")
     changed = {person.id for person in group.members} ^ {person.id for person in persons}
     group.members = persons
-    db.session.commit()
     if changed:
-        events.publish(events.MembershipChanged(tuple(sorted(changed)), (group.id,)))
+        events.record(events.MembershipChanged(tuple(sorted(changed)), (group.id,)))
     return group
 
 
 def membership_changed(person_ids, group_ids) -> None:
-    """After a committed change of group members made outside this module (the admin's forms):
-    tell the realtime side, so that agents' sockets follow their chat queues at once."""
+    """A change of group members made by a generic admin form, in the caller's transaction:
+    recorded so that agents' sockets follow their chat queues once it is committed."""
     persons = tuple(sorted({int(i) for i in person_ids if i is not None}))
     groups = tuple(sorted({int(i) for i in group_ids if i is not None}))
     if persons and groups:
-        events.publish(events.MembershipChanged(persons, groups))
+        events.record(events.MembershipChanged(persons, groups))
 
 
+@use_case
 def update_account(user_id: int, *, actor: User | None, role: object = None,
                    is_enabled: object = None) -> User:
     """Change a login's role or disable it; commits.
@@ -259,10 +260,8 @@ def update_account(user_id: int, *, actor: User | None, role: object = None,
     disabling = user.is_enabled and not enabled
     user.role = new_role
     user.is_enabled = enabled
-    ended = sessions.invalidate(user, sessions.DISABLED) if disabling else None
-    db.session.commit()
-    if ended is not None:
-        events.publish(ended)
+    if disabling:
+        events.record(sessions.invalidate(user, sessions.DISABLED))
     return user
 
 

@@ -12,19 +12,21 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from app.desk import people
+from app.desk.unit_of_work import use_case
 from app.extensions import db
 from app.models import AgentPresence, Chat, ChatStatus, User, group_members, utcnow
 
 
+@use_case
 def agent_connected(sid: str, user: User, node: str) -> list[int]:
     """Record a console connection; returns the ids of the agent's chat queues."""
     now = utcnow()
     db.session.merge(AgentPresence(sid=sid[:64], user_id=user.id, node=node[:64],
                                    connected_at=now, last_seen_at=now))
-    db.session.commit()
     return people.agent_queue_ids(user)
 
 
+@use_case
 def agent_disconnected(sid: str) -> list[int]:
     """Forget a console connection; returns the chat queues of its agent (to refresh counts)."""
     row = db.session.get(AgentPresence, sid[:64])
@@ -32,20 +34,20 @@ def agent_disconnected(sid: str) -> list[int]:
         return []
     user = db.session.get(User, row.user_id)
     db.session.delete(row)
-    db.session.commit()
     return people.agent_queue_ids(user) if user is not None else []
 
 
+@use_case
 def heartbeat(node: str) -> int:
     """This process is alive: refresh its rows. Returns how many it holds."""
     count = db.session.execute(
         update(AgentPresence).where(AgentPresence.node == node[:64])
         .values(last_seen_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return count
 
 
+@use_case
 def purge_stale(max_age_seconds: float) -> list[int]:
     """Drop rows of nodes that stopped beating; returns the chat queues whose counts changed."""
     cutoff = utcnow() - timedelta(seconds=max_age_seconds)
@@ -55,16 +57,15 @@ def purge_stale(max_age_seconds: float) -> list[int]:
         return []
     db.session.execute(delete(AgentPresence).where(AgentPresence.last_seen_at < cutoff)
                        .execution_options(synchronize_session=False))
-    db.session.commit()
     return sorted({queue_id for user_id in user_ids
                    for queue_id in _queue_ids_of_user(user_id)})
 
 
+@use_case
 def forget_node(node: str) -> None:
     """A process shutting down cleanly removes its own rows."""
     db.session.execute(delete(AgentPresence).where(AgentPresence.node == node[:64])
                        .execution_options(synchronize_session=False))
-    db.session.commit()
 
 
 def online_agents(queue_id: int) -> list[User]:
@@ -93,6 +94,7 @@ def _queue_ids_of_user(user_id: int) -> list[int]:
 
 # --- end users ---------------------------------------------------------------------------
 
+@use_case
 def visitors_still_here(chat_ids: list[int]) -> int:
     """End users with a live socket on this process are not gone, whatever another process
     noted when one of their other tabs closed. Returns how many chats were corrected."""
@@ -102,10 +104,10 @@ def visitors_still_here(chat_ids: list[int]) -> int:
         update(Chat).where(Chat.id.in_(chat_ids), Chat.visitor_left_at.is_not(None))
         .values(visitor_left_at=None).execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return count
 
 
+@use_case
 def visitors_gone_at_start() -> int:
     """A lone server process just started: nobody is connected, so every waiting end user
     counts as gone from now on (and is abandoned after the grace period unless he comes
@@ -114,5 +116,4 @@ def visitors_gone_at_start() -> int:
         update(Chat).where(Chat.status == ChatStatus.WAITING, Chat.visitor_left_at.is_(None))
         .values(visitor_left_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return count

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import attributes
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.desk import events
 from app.desk.errors import Conflict, NotFound, ValidationError
+from app.desk.unit_of_work import use_case
 from app.desk.validation import clean_id, clean_rank, clean_text
 from app.extensions import db
 from app.models import (
@@ -70,13 +70,20 @@ def get_by_number(number: str) -> ServiceRequest:
     return sr
 
 
+@use_case
 def open_service_request(*, summary: object, details: object = None, reported_by: Person,
                          owner_group: PersonGroup | None, source: SRSource = SRSource.WEB,
-                         actor: User | None = None) -> ServiceRequest:
-    """Add a new SR to the session (no commit): QUEUED to its group, or NEW without one.
+                         actor: User | None = None, fields: dict | None = None
+                         ) -> ServiceRequest:
+    """Open an SR: QUEUED to its group, or NEW without one; `fields` sets any other editable
+    field (priority, impact, CI…) in the same transaction.
 
     The number derives from the database-generated id, so concurrent requests never collide.
     """
+    extras = _clean_changes(_editable(fields or {}))
+    extras.pop("owner_group_id", None)
+    extras.pop("summary", None)
+    extras.pop("details", None)
     status = SRStatus.QUEUED if owner_group is not None else SRStatus.NEW
     sr = ServiceRequest(
         number=f"TMP-{uuid.uuid4().hex[:16]}",
@@ -101,6 +108,10 @@ def open_service_request(*, summary: object, details: object = None, reported_by
     db.session.add(StatusHistory(service_request=sr, from_status=None, to_status=status,
                                  owner_group=owner_group, changed_by=actor,
                                  memo=f"Opened from {source.value.lower()}"))
+    for name, value in extras.items():
+        setattr(sr, name, value)
+    db.session.flush()
+    events.record(events.ServiceRequestChanged(sr.id, sr.number))
     return sr
 
 
@@ -113,9 +124,10 @@ class SRChange:
     changed_fields: list[str]
 
 
+@use_case
 def update_service_request(sr_id: object, *, actor: User | None, expected_version: object,
                            changes: dict | None = None, status: object = None,
-                           memo: object = None, commit: bool = True) -> SRChange:
+                           memo: object = None) -> SRChange:
     """Apply field edits and an optional status change atomically, checked against a version.
 
     A stale `expected_version` is refused with a Conflict and nothing is written. QUEUED
@@ -129,12 +141,7 @@ def update_service_request(sr_id: object, *, actor: User | None, expected_versio
         raise Conflict("stale", f"{sr.number} was changed by someone else since you opened it "
                        f"(version {version}, now {sr.version}). Reload to see their changes.",
                        "version")
-    changes = dict(changes or {})
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        field = sorted(unknown)[0]
-        raise ValidationError("unknown_field", f"{field} cannot be changed here.", field)
-    cleaned = _clean_changes(changes)
+    cleaned = _clean_changes(_editable(changes or {}))
     new_status = _clean_status(status) if status not in (None, "") else None
     memo_text = clean_text(memo, "memo", max_length=2000, required=False)
     if (new_status is None and sr.status == SRStatus.QUEUED
@@ -152,12 +159,11 @@ def update_service_request(sr_id: object, *, actor: User | None, expected_versio
             status_changed = _apply_status(sr, new_status, actor, memo_text,
                                            group_given="owner_group_id" in cleaned)
     if not changed_fields and not status_changed:
-        db.session.rollback()
-        return SRChange(sr=get_service_request(sr.id), status_changed=False, changed_fields=[])
+        return SRChange(sr=sr, status_changed=False, changed_fields=[])
     sr.changed_by = actor
     sr.changed_at = utcnow()
-    if commit:
-        _commit_sr(sr)
+    db.session.flush()
+    events.record(events.ServiceRequestChanged(sr.id, sr.number))
     return SRChange(sr=sr, status_changed=status_changed, changed_fields=changed_fields)
 
 
@@ -173,9 +179,10 @@ def change_status(sr_id: object, status: object, *, actor: User | None,
     ).sr
 
 
+@use_case
 def add_work_log(sr_id: object, *, author: Person | None, summary: object, details: object = None,
-                 log_type: object = WorkLogType.WORK, client_visible: object = False,
-                 commit: bool = True) -> WorkLogEntry:
+                 log_type: object = WorkLogType.WORK, client_visible: object = False
+                 ) -> WorkLogEntry:
     """A work-log entry written by a person (agent console, admin): WORK, NOTE or CLIENTNOTE.
 
     Transcripts are written by the chat itself (`add_transcript`), never by hand.
@@ -187,18 +194,19 @@ def add_work_log(sr_id: object, *, author: Person | None, summary: object, detai
     if kind == WorkLogType.TRANSCRIPT:
         raise ValidationError("invalid", "Transcripts are written by the chat, not by hand.",
                               "log_type")
-    return _add_entry(sr_id, author, summary, details, kind, bool(client_visible), commit)
+    return _add_entry(sr_id, author, summary, details, kind, bool(client_visible))
 
 
+@use_case
 def add_transcript(sr_id: int, *, author: Person | None, summary: str, details: str
                    ) -> WorkLogEntry:
-    """The chat's transcript on its SR, visible to the end user (no commit: the chat's
-    closing transaction commits it)."""
-    return _add_entry(sr_id, author, summary, details, WorkLogType.TRANSCRIPT, True, False)
+    """The chat's transcript on its SR, visible to the end user (written by the chat's
+    closing use case, in its transaction)."""
+    return _add_entry(sr_id, author, summary, details, WorkLogType.TRANSCRIPT, True)
 
 
 def _add_entry(sr_id: object, author: Person | None, summary: object, details: object,
-               kind: WorkLogType, client_visible: bool, commit: bool) -> WorkLogEntry:
+               kind: WorkLogType, client_visible: bool) -> WorkLogEntry:
     sr = get_service_request(sr_id)
     entry = WorkLogEntry(
         service_request=sr,
@@ -209,14 +217,13 @@ def _add_entry(sr_id: object, author: Person | None, summary: object, details: o
         client_visible=client_visible,
     )
     db.session.add(entry)
-    if commit:
-        db.session.commit()
-        events.publish(events.ServiceRequestChanged(sr.id, sr.number))
+    db.session.flush()
+    events.record(events.ServiceRequestChanged(sr.id, sr.number))
     return entry
 
 
 def rate_service_request(sr: ServiceRequest, rating: object, comment: object) -> None:
-    """Store the end user's rating of the chat on its SR (no commit; the caller commits)."""
+    """Store the end user's rating of the chat on its SR (in the caller's transaction)."""
     sr.rating = clean_rank(rating, "rating", required=True)
     sr.rating_comment = clean_text(comment, "comment", max_length=2000, required=False)
 
@@ -226,6 +233,14 @@ def _clean_status(value: object) -> SRStatus:
         return SRStatus(str(value).upper())
     except ValueError as exc:
         raise ValidationError("invalid", f"Unknown status {value!r}.", "status") from exc
+
+
+def _editable(changes: dict) -> dict:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError("unknown_field", f"{field} cannot be changed here.", field)
+    return dict(changes)
 
 
 def _clean_changes(changes: dict) -> dict:
@@ -286,17 +301,7 @@ def _apply_status(sr: ServiceRequest, new_status: SRStatus, actor: User | None,
     db.session.add(StatusHistory(service_request=sr, from_status=old, to_status=new_status,
                                  owner_group_id=sr.owner_group_id, changed_by=actor, memo=memo))
     if new_status == SRStatus.RESOLVED:
-        from app.desk import mail  # the outbox row joins this transaction
+        from app.mail import compose as mail  # the outbox row joins this transaction
 
         mail.queue_resolution_notice(sr)
     return True
-
-
-def _commit_sr(sr: ServiceRequest) -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:  # another edit committed between our read and our write
-        db.session.rollback()
-        raise Conflict("stale", f"{sr.number} was changed by someone else while you saved. "
-                       "Reload to see their changes.", "version") from exc
-    events.publish(events.ServiceRequestChanged(sr.id, sr.number))

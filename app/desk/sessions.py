@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from app.desk import events
+from app.desk.unit_of_work import use_case
 from app.extensions import db
 from app.models import User
 
@@ -40,19 +41,19 @@ def user_for_session(value: object) -> User | None:
     return user
 
 
+@use_case
 def end_sessions(user_id: int, reason: str) -> None:
-    """Every session of this user ends now (logout); commits."""
+    """Every session of this user ends now (logout)."""
     db.session.execute(
         update(User).where(User.id == user_id)
         .values(session_generation=User.session_generation + 1)
         .execution_options(synchronize_session=False))
-    db.session.commit()
-    events.publish(events.SessionsEnded(user_id, reason))
+    events.record(events.SessionsEnded(user_id, reason))
 
 
 def invalidate(user: User, reason: str) -> events.SessionsEnded:
     """Within the caller's change (password, disabling): the generation goes up with it.
-    Returns the event the caller publishes once his transaction is committed."""
+    Returns the event for the caller to record in his use case."""
     user.session_generation = (user.session_generation or 0) + 1
     return events.SessionsEnded(user.id, reason)
 

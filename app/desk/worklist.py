@@ -10,6 +10,7 @@ from sqlalchemy import exists, func, or_, select
 
 from app.desk.errors import Forbidden, ValidationError
 from app.desk.requests import get_by_number
+from app.desk.unit_of_work import use_case
 from app.desk.validation import clean_text
 from app.extensions import db
 from app.models import (
@@ -120,6 +121,7 @@ def indicator_style(user: User, installation_default: str) -> str:
     return installation_default if installation_default in INDICATOR_STYLES else "text"
 
 
+@use_case
 def set_preferences(user: User, data: dict) -> User:
     """Indicator style (text, bubble, or None for the installation's) and notifications."""
     if not isinstance(data, dict):
@@ -141,5 +143,4 @@ def set_preferences(user: User, data: dict) -> User:
             if not isinstance(data[name], bool):
                 raise ValidationError("invalid", f"{name} must be true or false.", name)
             setattr(user, name, data[name])
-    db.session.commit()
     return user

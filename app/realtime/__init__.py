@@ -18,6 +18,8 @@ from app.realtime.queue import QueueNamespace
 
 @dataclass
 class Namespaces:
+    """The namespace handlers of one app, and the node id of its process's presence rows."""
+
     node: str
     queue: QueueNamespace
     chat: ChatNamespace
@@ -28,18 +30,18 @@ def _node_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-_NODE = _node_id()
-NAMESPACES = Namespaces(node=_NODE, queue=QueueNamespace(_NODE), chat=ChatNamespace())
-
-
 def init_app(app: Flask) -> None:
-    for namespace in (NAMESPACES.queue, NAMESPACES.chat):
-        if namespace not in socketio.namespace_handlers:
-            socketio.on_namespace(namespace)
-        elif socketio.server is not None:
-            socketio.server.register_namespace(namespace)
+    """Build this app's namespaces and register them with its Socket.IO server."""
+    node = _node_id()
+    namespaces = Namespaces(node=node, queue=QueueNamespace(node), chat=ChatNamespace())
+    for namespace in (namespaces.queue, namespaces.chat):
+        socketio.on_namespace(namespace)
     publisher.init_app(app)
-    app.extensions["realtime"] = NAMESPACES
+    app.extensions["realtime"] = namespaces
+
+
+def namespaces_of(app: Flask) -> Namespaces:
+    return app.extensions["realtime"]
 
 
 def start_background_jobs(app: Flask) -> None:
@@ -47,4 +49,4 @@ def start_background_jobs(app: Flask) -> None:
     if app.extensions.get("realtime_jobs_started"):
         return
     app.extensions["realtime_jobs_started"] = True
-    jobs.start(app, NAMESPACES)
+    jobs.start(app, namespaces_of(app))

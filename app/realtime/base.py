@@ -2,13 +2,16 @@
 
 It checks the socket, its flood budget, the event name and the payload's shape, calls the
 handler, maps DeskError to the error acknowledgement in ONE place, and always ends the
-database session so no transaction outlives an event.
+database session so no transaction outlives an event (`session_scope`, which connections,
+disconnections and background jobs use too).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 
@@ -17,15 +20,37 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
 from app.desk import sessions
-from app.desk.errors import DeskError
+from app.desk.errors import DeskError, server_error, unavailable
 from app.extensions import db
 from app.json_depth import TOO_DEEP
-from app.realtime.auth import SocketClient, event_budget_settings
+from app.realtime.auth import SocketClient, event_budget_settings, refuse
 from app.realtime.ratelimit import SharedBudgets
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE = DeskError("unavailable", "The service is unavailable right now; try again soon.")
+
+@contextmanager
+def database_errors(what: str, *, reraise: bool = True) -> Iterator[None]:
+    """A database error in this work is logged and rolled back, then raised again (or, with
+    `reraise=False`, swallowed: the caller carries on without that work)."""
+    try:
+        yield
+    except SQLAlchemyError:
+        log.exception("database error: %s", what)
+        db.session.rollback()
+        if reraise:
+            raise
+
+
+@contextmanager
+def session_scope(what: str, *, reraise: bool = True) -> Iterator[None]:
+    """The database work of one socket event, connection or background job: errors as in
+    `database_errors`, and the session always ends with it."""
+    try:
+        with database_errors(what, reraise=reraise):
+            yield
+    finally:
+        db.session.remove()
 
 
 # The socket whose event is being handled, as (namespace, sid): the publisher skips it for
@@ -147,34 +172,52 @@ class DeskNamespace(Namespace):
 
     def _handle(self, sid: str, event: str, *data) -> dict:
         try:
-            client = self.clients.get(sid)
-            if client is None:
-                return error("not_connected", "This socket is not connected.")
-            if not client.budget.take():
-                return error("rate_limited", "Too many events; slow down and retry in a moment.")
-            if event not in self.events:
-                return error("unknown_event", f"Unknown event {str(event)[:64]!r}.")
-            if TOO_DEEP in data:
-                return error("invalid", "The payload is nested too deeply.")
-            if len(data) > 1 or (data and not isinstance(data[0], dict)):
-                return error("invalid", "The payload must be one JSON object.")
-            handler = getattr(self, f"on_{event}")
-            required, optional = getattr(handler, "payload_fields", ((), ()))
-            payload = Payload.check(data[0] if data else {}, required, optional)
-            return handler(client, payload)
+            with session_scope(f"{self.namespace} {event}"):
+                return self._run(sid, event, *data)
         except DeskError as exc:
-            db.session.rollback()
             return exc.to_dict()
         except SQLAlchemyError:
-            log.exception("database error in %s %s", self.namespace, event)
-            db.session.rollback()
-            return UNAVAILABLE.to_dict()
+            return unavailable().to_dict()
         except Exception:
             log.exception("error in %s %s", self.namespace, event)
-            db.session.rollback()
-            return error("server_error", "Something went wrong on the server.")
-        finally:
-            db.session.remove()
+            return server_error().to_dict()
+
+    def _run(self, sid: str, event: str, *data) -> dict:
+        client = self.clients.get(sid)
+        if client is None:
+            return error("not_connected", "This socket is not connected.")
+        if not client.budget.take():
+            return error("rate_limited", "Too many events; slow down and retry in a moment.")
+        if event not in self.events:
+            return error("unknown_event", f"Unknown event {str(event)[:64]!r}.")
+        if TOO_DEEP in data:
+            return error("invalid", "The payload is nested too deeply.")
+        if len(data) > 1 or (data and not isinstance(data[0], dict)):
+            return error("invalid", "The payload must be one JSON object.")
+        handler = getattr(self, f"on_{event}")
+        required, optional = getattr(handler, "payload_fields", ((), ()))
+        payload = Payload.check(data[0] if data else {}, required, optional)
+        return handler(client, payload)
+
+    # --- connections ---------------------------------------------------------------------
+
+    @contextmanager
+    def connecting(self, sid: str) -> Iterator[None]:
+        """The work of a connect handler: its database session ends with it, and any failure
+        forgets the socket and refuses the connection (a DeskError with its own code, a
+        database error as `unavailable`)."""
+        try:
+            with session_scope(f"{self.namespace} connect"):
+                yield
+        except DeskError as exc:
+            self.forget(sid)
+            raise refuse(exc) from None
+        except SQLAlchemyError:
+            self.forget(sid)
+            raise refuse(unavailable()) from None
+        except BaseException:
+            self.forget(sid)
+            raise
 
     # --- the sockets of this process ---------------------------------------------------
 

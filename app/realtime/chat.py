@@ -6,12 +6,11 @@ import logging
 import threading
 
 from flask import current_app, request
-from sqlalchemy.exc import SQLAlchemyError
 
+from app import wire
 from app.desk import chat_access, chats
-from app.desk.errors import DeskError, Forbidden, ValidationError
+from app.desk.errors import Forbidden, ValidationError
 from app.desk.validation import clean_id
-from app.extensions import db
 from app.models import SenderRole
 from app.realtime import publisher
 from app.realtime.auth import (
@@ -20,10 +19,9 @@ from app.realtime.auth import (
     SocketClient,
     agent_identity,
     load_agent,
-    refuse,
     visitor_chat,
 )
-from app.realtime.base import UNAVAILABLE, DeskNamespace, fields
+from app.realtime.base import DeskNamespace, fields, session_scope
 from app.realtime.rooms import CHAT_NS, agent_room, chat_room, chat_rooms
 from app.realtime.writer import MessageWriter
 
@@ -63,27 +61,14 @@ class ChatNamespace(DeskNamespace):
     # --- connection ----------------------------------------------------------------------
 
     def on_connect(self, auth=None):
-        try:
+        with self.connecting(request.sid):
             if auth is not None and not isinstance(auth, dict):
-                raise refuse(ValidationError("invalid", "auth must be an object."))
+                raise ValidationError("invalid", "auth must be an object.")
             auth = auth or {}
             if "visitor_token" in auth:
                 self._connect_visitor(auth)
             else:
                 self._connect_agent(auth)
-        except DeskError as exc:
-            self.forget(request.sid)
-            raise refuse(exc) from None
-        except SQLAlchemyError:
-            log.exception("database error on /chat connect")
-            self.forget(request.sid)
-            db.session.rollback()
-            raise refuse(UNAVAILABLE) from None
-        except Exception:
-            self.forget(request.sid)
-            raise
-        finally:
-            db.session.remove()
 
     def _connect_visitor(self, auth: dict) -> None:
         unknown = set(auth) - {"visitor_token", "last_message_id"}
@@ -102,7 +87,7 @@ class ChatNamespace(DeskNamespace):
                      to=client.sid)
         position = chats.queue_position(chat)
         if position:
-            self.emit_to("queue_position", publisher.queue_position_payload(
+            self.emit_to("queue_position", wire.queue_position(
                 chat.id, position, chats.agents_online(chat.queue_id)), to=client.sid)
 
     def _connect_agent(self, auth: dict) -> None:
@@ -130,13 +115,9 @@ class ChatNamespace(DeskNamespace):
             return
         if self.local_clients(role=VISITOR, chat_id=client.chat_id):
             return  # another tab of the same end user is still here
-        try:
+        with session_scope(f"marking the end user of chat {client.chat_id} as gone",
+                           reraise=False):
             chats.mark_visitor_left(client.chat_id)
-        except SQLAlchemyError:
-            log.exception("cannot mark visitor of chat %s as gone", client.chat_id)
-            db.session.rollback()
-        finally:
-            db.session.remove()
 
     # --- events --------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from flask import Flask
 
 from app import metrics
 from app.desk import chats, presence
-from app.extensions import db, socketio
+from app.extensions import socketio
+from app.realtime.base import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,10 @@ def run_once(app: Flask, namespaces) -> None:
             if job is None:
                 continue
             try:
-                job()
+                with session_scope(f"background job {job.__name__}"):
+                    job()
             except Exception:  # noqa: BLE001 - the loop must survive a database outage
                 log.exception("background job %s failed", job.__name__)
-                db.session.rollback()
-            finally:
-                db.session.remove()
 
 
 def beat_once(app: Flask, namespaces) -> None:
@@ -84,17 +83,16 @@ def beat_once(app: Flask, namespaces) -> None:
     config = app.config
     with app.app_context():
         try:
-            presence.heartbeat(namespaces.node)
-            stale = presence.purge_stale(3 * heartbeat_interval(config))
-            if stale:
-                log.info("removed agents of stopped server processes; refreshing %s", stale)
-                publisher.refresh_queues(stale)
+            with session_scope("presence heartbeat"):
+                presence.heartbeat(namespaces.node)
+                stale = presence.purge_stale(3 * heartbeat_interval(config))
+                if stale:
+                    log.info("removed agents of stopped server processes; refreshing %s",
+                             stale)
+                    publisher.refresh_queues(stale)
         except Exception:  # noqa: BLE001
             log.exception("presence heartbeat failed")
-            db.session.rollback()
             namespaces.queue.report_outage()  # the database is unreachable: say so
-        finally:
-            db.session.remove()
 
 
 def _loop(interval: float, step, *args) -> None:
@@ -108,19 +106,15 @@ def start(app: Flask, namespaces) -> None:
     if not app.config.get("SOCKETIO_MESSAGE_QUEUE"):
         with app.app_context():
             try:
-                presence.visitors_gone_at_start()
+                with session_scope("marking waiting end users as gone at start"):
+                    presence.visitors_gone_at_start()
             except Exception:  # noqa: BLE001 - e.g. tables not created yet
                 log.exception("could not mark waiting end users as gone")
-            finally:
-                db.session.remove()
     socketio.start_background_task(_loop, sweep_interval(app.config), run_once, app, namespaces)
     socketio.start_background_task(_loop, heartbeat_interval(app.config), beat_once, app,
                                    namespaces)
     interval = float(app.config.get("MAIL_WORKER_INTERVAL") or 0)
     if interval > 0:
-        try:
-            from app.desk import mail_sender
-        except ImportError:
-            log.info("no mail sender module: outgoing mail stays in the outbox")
-        else:
-            app.extensions["mail_worker"] = mail_sender.run_worker(app)  # starts its own task
+        from app.mail import sender as mail_sender
+
+        app.extensions["mail_worker"] = mail_sender.run_worker(app)  # starts its own task

@@ -1,7 +1,8 @@
 """From desk events to Socket.IO: the one place that tells clients what changed.
 
-The service layer publishes events after each commit (from socket handlers, HTTP views, the
-admin, background jobs or the CLI); this module turns them into emits. Every emit goes to a
+The service layer's use cases record events; once their transaction has committed, the
+events reach `on_desk_events` (whether the change came from a socket handler, an HTTP view,
+the admin, a background job or the CLI), which turns them into emits. Every emit goes to a
 room, so with a message queue (Redis) it reaches clients on every server process.
 """
 
@@ -10,56 +11,41 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 
+from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import wire
 from app.desk import chats, events, people, presence
 from app.extensions import db, socketio
 from app.models import Chat, PersonGroup, User
-from app.realtime.base import origin_sid
+from app.realtime.base import database_errors, origin_sid
 from app.realtime.rooms import CHAT_NS, QUEUE_NS, agent_room, chat_rooms, queue_room
 from app.realtime.writer import message_origin
 
 log = logging.getLogger(__name__)
 
-STATE_ERROR = {"error": "unavailable",
-               "message": "The chat queue cannot be read right now; retrying."}
+
+def init_app(app: Flask) -> None:
+    events.subscribe(app, on_desk_events)
 
 
-def init_app(app) -> None:
-    events.subscribe(on_desk_events)
-
-
-# --- payloads shared with the namespaces -------------------------------------------------
-
-def queue_state_error(message: str | None = None) -> dict:
-    error = dict(STATE_ERROR, **({"message": message} if message else {}))
-    return {"queues": [], "total": None, "oldest_wait_seconds": None, **error}
-
+# --- what the namespaces send on connect -------------------------------------------------
 
 def queue_state_for(user_id: int) -> dict:
     """An agent's queue_state; on a database failure the same shape with an `error` field."""
     try:
-        user = db.session.get(User, user_id)
-        if user is None:
-            raise LookupError(user_id)
-        return chats.queue_state(user)
-    except (SQLAlchemyError, LookupError):
-        log.exception("queue_state failed for user %s", user_id)
-        db.session.rollback()
-        return queue_state_error()
+        with database_errors(f"queue_state of user {user_id}"):
+            user = db.session.get(User, user_id)
+            if user is not None:
+                return chats.queue_state(user)
+        log.error("queue_state: no user %s", user_id)
+    except SQLAlchemyError:
+        pass
+    return wire.queue_state_error()
 
 
 def history_payload(chat: Chat, after_id: int | None = None, *, for_agent: bool) -> dict:
-    data = {"chat_id": chat.id, "status": chat.status.value,
-            "agent": chat.agent.display_name if chat.agent else None,
-            "messages": chats.history(chat.id, after_id)}
-    if for_agent:
-        data["chat"] = chats.chat_summary(chat)
-    return data
-
-
-def queue_position_payload(chat_id: int, position: int, agents_online: int) -> dict:
-    return {"chat_id": chat_id, "position": position, "agents_online": agents_online}
+    return wire.history(chat, chats.history(chat.id, after_id), for_agent=for_agent)
 
 
 # --- fan-out -----------------------------------------------------------------------------
@@ -110,7 +96,7 @@ def send_positions(queue_id: int, only_chat: int | None = None) -> None:
     online = chats.agents_online(queue_id)
     for chat_id, position in chats.waiting_positions(queue_id):
         if only_chat is None or chat_id == only_chat:
-            socketio.emit("queue_position", queue_position_payload(chat_id, position, online),
+            socketio.emit("queue_position", wire.queue_position(chat_id, position, online),
                           namespace=CHAT_NS, to=chat_rooms(chat_id, None))
 
 
@@ -126,11 +112,10 @@ def send_states(queue_ids) -> None:
 def queue_states_for(users: list[User]) -> dict[int, dict]:
     """queue_state of many agents in three queries (not three per agent); errors as above."""
     try:
-        return chats.queue_states(users)
+        with database_errors(f"queue_state of {len(users)} agents"):
+            return chats.queue_states(users)
     except SQLAlchemyError:
-        log.exception("queue_state failed for %d agents", len(users))
-        db.session.rollback()
-        return {user.id: queue_state_error() for user in users}
+        return {user.id: wire.queue_state_error() for user in users}
 
 
 def _emit_chat(event: str, data: dict, chat_id: int, agent_id: int | None) -> None:
@@ -159,7 +144,7 @@ def on_desk_events(batch: list[object]) -> None:
 
 def _chat_waiting(event: events.ChatWaiting) -> None:
     chat = db.session.get(Chat, event.chat_id)
-    socketio.emit("chat_waiting", chats.chat_summary(chat), namespace=QUEUE_NS,
+    socketio.emit("chat_waiting", wire.chat_summary(chat), namespace=QUEUE_NS,
                   to=queue_room(event.queue_id))
     # Joining at the end of the line moves nobody else.
     send_positions(event.queue_id, only_chat=event.chat_id)

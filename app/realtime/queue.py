@@ -7,12 +7,12 @@ import logging
 from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import wire
 from app.desk import chats, presence
 from app.desk.errors import DeskError
-from app.extensions import db
 from app.realtime import publisher
-from app.realtime.auth import AGENT, SocketClient, agent_identity, load_agent, refuse
-from app.realtime.base import DeskNamespace, fields
+from app.realtime.auth import AGENT, SocketClient, agent_identity, load_agent
+from app.realtime.base import DeskNamespace, database_errors, fields, session_scope
 from app.realtime.rooms import QUEUE_NS, agent_room, queue_room
 
 log = logging.getLogger(__name__)
@@ -26,34 +26,25 @@ class QueueNamespace(DeskNamespace):
         self.node = node
 
     def on_connect(self, auth=None):
-        try:
+        with self.connecting(request.sid):
             user_id, generation = agent_identity(allow_unverified=True)
             client = SocketClient(request.sid, AGENT, user_id=user_id, generation=generation)
             self.socketio.server.enter_room(request.sid, agent_room(client.user_id),
                                             namespace=QUEUE_NS)
             self.register(client)
             self.attach(client)
-        except DeskError as exc:
-            self.forget(request.sid)
-            raise refuse(exc) from None
-        except Exception:
-            self.forget(request.sid)
-            raise
-        finally:
-            db.session.remove()
 
     def attach(self, client: SocketClient) -> None:
         """Presence row, queue rooms and a fresh queue_state; on a database failure the
         socket stays connected, is told the error, and is retried by the sweeper."""
         try:
-            user = load_agent(client)
-            client.queue_ids = presence.agent_connected(client.sid, user, self.node)
+            with database_errors(f"registering agent socket {client.sid}"):
+                user = load_agent(client)
+                client.queue_ids = presence.agent_connected(client.sid, user, self.node)
         except SQLAlchemyError:
-            log.exception("cannot register agent socket %s", client.sid)
-            db.session.rollback()
             if not client.state_error:
                 client.state_error = True
-                self.emit_to("queue_state", publisher.queue_state_error(), to=client.sid)
+                self.emit_to("queue_state", wire.queue_state_error(), to=client.sid)
             return
         for queue_id in client.queue_ids:
             self.socketio.server.enter_room(client.sid, queue_room(queue_id), namespace=QUEUE_NS)
@@ -64,18 +55,16 @@ class QueueNamespace(DeskNamespace):
         if client.state_error:
             return
         # This agent now counts as online: the others and the waiting end users see it.
-        try:
+        with database_errors(f"telling the queues that agent {client.user_id} is online",
+                             reraise=False):
             publisher.refresh_queues(client.queue_ids)
-        except SQLAlchemyError:
-            log.exception("cannot tell the queues that agent %s is online", client.user_id)
-            db.session.rollback()
 
     def report_outage(self, message: str | None = None) -> None:
         """The database or the message queue is gone: every indicator here shows an error
         (once), and the sweeper retries them until a normal queue_state can be sent."""
         for client in self.local_clients(state_error=False):
             client.state_error = True
-            self.emit_to("queue_state", publisher.queue_state_error(message), to=client.sid)
+            self.emit_to("queue_state", wire.queue_state_error(message), to=client.sid)
 
     def retry_failed(self) -> None:
         """Sweeper: sockets whose last queue_state was an error get another try."""
@@ -83,31 +72,24 @@ class QueueNamespace(DeskNamespace):
             if client.sid not in self.clients:
                 continue
             try:
-                self.attach(client)
+                with session_scope(f"retrying agent socket {client.sid}"):
+                    self.attach(client)
             except DeskError:  # the account was disabled meanwhile
                 self.socketio.server.disconnect(client.sid, namespace=QUEUE_NS)
-            finally:
-                db.session.remove()
 
     def on_disconnect(self, reason=None):
         client = self.forget(request.sid)
         if client is None:
             return
-        try:
-            queue_ids = presence.agent_disconnected(client.sid)
-            publisher.refresh_queues(queue_ids)
-        except SQLAlchemyError:
-            log.exception("cannot remove presence of %s", client.sid)
-            db.session.rollback()
-        finally:
-            db.session.remove()
+        with session_scope(f"removing the presence of {client.sid}", reraise=False):
+            publisher.refresh_queues(presence.agent_disconnected(client.sid))
 
     @fields("chat_id")
     def on_accept(self, client: SocketClient, payload: dict) -> dict:
         chat = chats.accept_chat(payload["chat_id"], load_agent(client))
-        return {"ok": True, "chat": chats.chat_summary(chat)}
+        return {"ok": True, "chat": wire.chat_summary(chat)}
 
     @fields()
     def on_waiting_list(self, client: SocketClient, payload: dict) -> dict:
         return {"ok": True,
-                "chats": [chats.chat_summary(c) for c in chats.waiting_chats(load_agent(client))]}
+                "chats": [wire.chat_summary(c) for c in chats.waiting_chats(load_agent(client))]}

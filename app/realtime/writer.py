@@ -19,15 +19,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chats
-from app.desk.errors import DeskError
-from app.extensions import db
-from app.realtime.base import origin_sid
+from app.desk.errors import DeskError, server_error, unavailable
+from app.realtime.base import origin_sid, session_scope
 from app.realtime.rooms import CHAT_NS
 
 log = logging.getLogger(__name__)
-
-UNAVAILABLE = DeskError("unavailable", "The service is unavailable right now; try again soon.")
-SERVER_ERROR = DeskError("server_error", "Something went wrong on the server.")
 MAX_BATCH = 200
 WAIT_SECONDS = 30.0
 
@@ -62,7 +58,7 @@ class MessageWriter:
         self._wakeup.set()
         if not item.done.wait(WAIT_SECONDS):
             log.error("message writer did not answer within %s s", WAIT_SECONDS)
-            raise UNAVAILABLE
+            raise unavailable()
         if isinstance(item.outcome, DeskError):
             raise item.outcome
         return item.outcome
@@ -84,7 +80,7 @@ class MessageWriter:
                     log.exception("message writer failed on %d messages", len(batch))
                     for item in batch:
                         if not item.done.is_set():
-                            item.outcome = SERVER_ERROR
+                            item.outcome = server_error()
                             item.done.set()
 
     def _write(self, batch: list[_Pending]) -> None:
@@ -102,18 +98,14 @@ class MessageWriter:
         try:
             token = BATCH_ORIGINS.set({key: item.sid for item in items
                                        if (key := _key(item.draft)) is not None})
-            with items[0].app.app_context():
-                try:
-                    return chats.post_messages([item.draft for item in items])
-                except SQLAlchemyError:
-                    log.exception("database error writing %d chat messages", len(items))
-                    db.session.rollback()
-                    return [UNAVAILABLE] * len(items)
-                finally:
-                    db.session.remove()
+            with items[0].app.app_context(), \
+                    session_scope(f"writing {len(items)} chat messages"):
+                return chats.post_messages([item.draft for item in items])
+        except SQLAlchemyError:
+            return [unavailable()] * len(items)
         except Exception:  # noqa: BLE001 - the writer must outlive any one batch
             log.exception("error writing %d chat messages", len(items))
-            return [SERVER_ERROR] * len(items)
+            return [server_error()] * len(items)
         finally:
             if token is not None:
                 BATCH_ORIGINS.reset(token)

@@ -1,4 +1,4 @@
-"""Helpers for the admin tests: sign in through the real login form, open chats, read pages."""
+"""Helpers for the admin tests: signed-in clients, chats opened like the widget, form pages."""
 
 from __future__ import annotations
 
@@ -7,16 +7,7 @@ import re
 import pytest
 
 from app.desk import chats
-
-
-def sign_in(client, username: str, password: str = "demo") -> None:
-    page = client.get("/login")
-    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page.data)
-    data = {"username": username, "password": password}
-    if token:
-        data["csrf_token"] = token.group(1).decode()
-    response = client.post("/login", data=data)
-    assert response.status_code == 302, response.data[:500]
+from tests.support.accounts import sign_in
 
 
 def hidden_inputs(html: bytes, form_class: str = "admin-form") -> dict[str, list[str]]:

@@ -6,7 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import PersonGroup, ServiceRequest
-from tests.admin.conftest import open_chat_sr, sign_in
+from tests.admin.conftest import open_chat_sr
+from tests.support.accounts import sign_in
 
 # One page of each kind per view: what a manager opens.
 MANAGER_PAGES = [

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.desk import chats, mail, people
+from app.desk import chats, people
 from app.extensions import db
+from app.mail import compose as mail
 from app.models import (
     AgentPresence,
     Asset,
@@ -22,7 +23,8 @@ from app.models import (
     User,
     utcnow,
 )
-from tests.admin.conftest import open_chat_sr, sign_in
+from tests.admin.conftest import open_chat_sr
+from tests.support.accounts import sign_in
 
 
 def _flashes(response) -> str:

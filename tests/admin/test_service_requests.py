@@ -10,7 +10,8 @@ from app import create_app
 from app.desk import requests
 from app.extensions import db
 from app.models import OutboxMessage, ServiceRequest, SRStatus, StatusHistory, WorkLogEntry
-from tests.admin.conftest import hidden_inputs, open_chat_sr, sign_in
+from tests.admin.conftest import hidden_inputs, open_chat_sr
+from tests.support.accounts import sign_in
 
 
 def _sr(sr_id: int) -> ServiceRequest:

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 
 from app.desk import chats
 from app.models import SenderRole
-
-
-class AgentClient(FlaskClient):
-    """A browser of one agent. The test's app context is shared by every request, so the
-    user Flask-Login cached on `g` for another client is dropped before each request."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
-def log_in(app, username: str):
-    client = AgentClient(app, app.response_class, use_cookies=True)
-    response = client.post("/login", data={"username": username, "password": "demo"})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
+from tests.support.accounts import signed_in
 
 
 @pytest.fixture
 def alice(app, desk):
-    return log_in(app, "alice")
+    return signed_in(app, "alice")
 
 
 @pytest.fixture
 def bob(app, desk):
-    return log_in(app, "bob")
+    return signed_in(app, "bob")
 
 
 def new_chat(queue: str, question: str = "My laptop will not boot", name: str = "Eve End-User"):

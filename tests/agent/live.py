@@ -12,6 +12,8 @@ import time
 import requests
 import socketio
 
+from tests.support.accounts import http_session
+
 WAIT = 10.0
 EVENTS = ("history", "message", "agent_joined", "typing", "chat_closed", "queue_position",
           "chat_transferred")
@@ -76,11 +78,7 @@ class Visitor:
 
 def set_indicator_style(base_url: str, username: str, style: str) -> None:
     """Choose an agent's indicator style through the console's own endpoint."""
-    session = requests.Session()
-    page = session.get(f"{base_url}/login", timeout=WAIT).text
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    assert session.post(f"{base_url}/login", timeout=WAIT, allow_redirects=False, data={
-        "username": username, "password": "demo", "csrf_token": token}).status_code == 302
+    session = http_session(base_url, username, "demo", WAIT)
     meta = session.get(f"{base_url}/my-work", timeout=WAIT).text
     csrf = meta.split('<meta name="csrf-token" content="')[1].split('"')[0]
     saved = session.post(f"{base_url}/agent/api/preferences", json={"indicator_style": style},

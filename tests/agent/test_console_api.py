@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.desk import chats
 from app.models import SenderRole
-from tests.agent.conftest import log_in, new_chat
+from tests.agent.conftest import new_chat
+from tests.support.accounts import signed_in
 
 
 def test_ci_and_asset_pickers_search(alice):
@@ -55,7 +56,7 @@ def test_preferences_choose_the_indicator_style(app, alice):
 
 def test_installation_default_indicator_style(app, desk):
     app.config["INDICATOR_STYLE"] = "bubble"
-    client = log_in(app, "bob")
+    client = signed_in(app, "bob")
     assert 'data-style="bubble"' in client.get("/").get_data(as_text=True)
 
 
@@ -95,10 +96,10 @@ def test_console_pages_need_a_login(client, desk):
 
 def test_manager_may_open_any_sr_and_agents_only_theirs(app, desk):
     number = new_chat("Network", "Switch down").sr.number
-    maria = log_in(app, "maria")
+    maria = signed_in(app, "maria")
     assert maria.get(f"/agent/api/sr/{number}").status_code == 200
     assert maria.get(f"/sr/{number}").status_code == 200
-    alice = log_in(app, "alice")
+    alice = signed_in(app, "alice")
     page = alice.get(f"/sr/{number}")
     assert page.status_code == 403 and "belongs to a group you are not in" in page.get_data(
         as_text=True)

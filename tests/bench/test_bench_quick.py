@@ -13,7 +13,7 @@ import pytest
 
 from bench import load, servers
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 
 def _run(coroutine):

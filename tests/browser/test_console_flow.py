@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.agent.live import Visitor, screenshot_around
+from tests.browser.pages import Console, SRForm
 
 TZ = "America/New_York"
 # The machine is shared and busy: give live updates time, never a fixed sleep.
@@ -42,77 +43,62 @@ def agent_page(agent_console):
     return open_console
 
 
-def pick(panel, name: str, search: str, label: str) -> None:
-    field = panel.locator(f"input[name={name}]")
-    field.fill(search)
-    panel.locator(f"[data-picker={name}] li[role=option]", has_text=label).click()
-    expect(field).to_have_value(re.compile(re.escape(label)))
-
-
 @pytest.mark.parametrize("outcome", ["QUEUED", "INPROGRESS", "RESOLVED"])
 def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_live_server):
     base = sqlite_live_server.url
     page = agent_page("alice", "/my-work")
-    indicator = page.locator("#chat-queue-indicator")
-    expect(indicator).to_have_attribute("data-state", "idle")
-    expect(indicator).to_have_text("Chat Queue (0)")
+    console = Console(page)
+    console.expect_queue(0, "idle")
+    expect(console.indicator).to_have_text("Chat Queue (0)")
 
     # 1-2. An end user asks; the indicator counts up live and blinks as an underlined link.
     visitor = Visitor(base, queue="Hardware", question="My laptop shows a black screen <b>now</b>")
     try:
-        expect(indicator).to_have_attribute("data-count", "1")
-        expect(indicator).to_have_attribute("data-state", "waiting")
-        expect(indicator).to_have_text("Chat Queue (1)")
+        console.expect_queue(1, "waiting")
+        expect(console.indicator).to_have_text("Chat Queue (1)")
         expect(page).to_have_title("(1) My work · Service Desk")  # seen from other tabs too
-        label = indicator.locator(".cq-label")
+        label = console.indicator.locator(".cq-label")
         assert label.evaluate("e => getComputedStyle(e).animationName") == "cq-blink"
         assert "underline" in label.evaluate("e => getComputedStyle(e).textDecorationLine")
-        assert indicator.locator(".cq-icon").evaluate(
+        assert console.indicator.locator(".cq-icon").evaluate(
             "e => getComputedStyle(e).animationName") == "cq-blink"
         if outcome == "QUEUED":
             shot(page.locator(".bar-right"), "indicator-text-waiting.png", around=True)
 
         # 3. The indicator opens the chat window; the waiting chat shows who, where, what.
-        indicator.click()
-        page.wait_for_url(re.compile(r"/#waiting$"))
-        item = page.locator(f".waiting-item[data-chat-id='{visitor.chat_id}']")
+        console.open_waiting_list()
+        item = console.waiting(visitor.chat_id)
         expect(item.locator(".queue-chip")).to_have_text("Hardware")
         expect(item.locator(".waiting-name")).to_have_text("Jane Doe")
         expect(item.locator(".waiting-question")).to_have_text(
             "My laptop shows a black screen <b>now</b>")
         expect(item.locator(".wait-time")).to_have_text(re.compile(r"^\d+ s$"))
-        item.locator(".accept-button").click()
+        chat = console.accept(visitor.chat_id)
 
-        joined = visitor.wait_for("agent_joined")
-        assert joined["agent"] == "Alice Agent"
-        expect(indicator).to_have_attribute("data-count", "0")
-        pane = page.locator(f".chat-pane[data-chat-id='{visitor.chat_id}']")
-        link = pane.locator(".sr-link")
-        expect(link).to_have_text(visitor.sr_number)
-        expect(link).to_have_attribute("href", f"/sr/{visitor.sr_number}")
-        expect(pane.locator(".end-user-name")).to_have_text("Jane Doe")
-        expect(pane.locator(".end-user-phone")).to_have_text("+1 555 0199")
-        expect(pane.locator(".end-user-email")).to_have_text("jane.doe@example.com")
-        expect(pane.locator(".msg-agent .msg-body").first).to_have_text(
+        assert visitor.wait_for("agent_joined")["agent"] == "Alice Agent"
+        console.expect_queue(0)
+        expect(chat.sr_link).to_have_text(visitor.sr_number)
+        expect(chat.sr_link).to_have_attribute("href", f"/sr/{visitor.sr_number}")
+        chat.expect_end_user("Jane Doe", "+1 555 0199", "jane.doe@example.com")
+        expect(chat.root.locator(".msg-agent .msg-body").first).to_have_text(
             "Hello, this is Alice Agent from the Hardware desk. How can I help you today?")
 
         # 4. Messages both ways, with sender and local time stamps; typing; delivery state.
         sent = visitor.send("It went black after <i>the</i> update", "v-1")
-        from_user = pane.locator(f".msg[data-id='{sent['id']}']")
+        from_user = chat.message(sent["id"])
         expect(from_user.locator(".msg-body")).to_have_text(
             "It went black after <i>the</i> update")
         expect(from_user.locator(".msg-sender")).to_have_text("Jane Doe")
         expect(from_user.locator("time")).to_have_text(local_clock(sent["sent_at"]))
         visitor.typing(True)
-        expect(pane.locator(".typing-indicator")).to_have_text("Jane Doe is typing…")
+        expect(chat.typing).to_have_text("Jane Doe is typing…")
         visitor.typing(False)
-        expect(pane.locator(".typing-indicator")).to_have_text("")
-        pane.locator("textarea[name=body]").fill("Please hold the power button for ten seconds.")
-        pane.locator("textarea[name=body]").press("Enter")
+        expect(chat.typing).to_have_text("")
+        chat.send("Please hold the power button for ten seconds.")
         reply = visitor.wait_for("message", lambda m: m["sender"]["role"] == "AGENT"
                                  and m["body"].startswith("Please hold"))
         assert reply["sender"]["name"] == "Alice Agent" and reply["sent_at"].endswith("Z")
-        mine = pane.locator(f".msg[data-id='{reply['id']}']")
+        mine = chat.message(reply["id"])
         expect(mine.locator(".msg-state")).to_have_attribute("data-state", "stored")
         expect(mine.locator("time")).to_have_text(local_clock(reply["sent_at"]))
         expect(mine.locator(".msg-sender")).to_have_text("Alice Agent")
@@ -120,60 +106,44 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
             shot(page, "console-chat-window.png")
             # The SR link opens the SR form on its own page while the chat goes on.
             with page.context.expect_page() as opened:
-                link.click()
-            sr_tab = opened.value
-            expect(sr_tab.locator("#sr-form-root .sr-number")).to_have_text(visitor.sr_number)
-            expect(sr_tab.locator("#sr-form-root .status-badge")).to_have_text("QUEUED")
-            expect(sr_tab.locator("#sr-form-root .sr-transcript")).to_contain_text(
+                chat.sr_link.click()
+            sr_tab = SRForm.on_page(opened.value)
+            expect(sr_tab.root.locator(".sr-number")).to_have_text(visitor.sr_number)
+            expect(sr_tab.badge).to_have_text("QUEUED")
+            expect(sr_tab.root.locator(".sr-transcript")).to_contain_text(
                 "attached when the chat closes")
-            sr_tab.close()
+            opened.value.close()
 
         # 5. Close, with confirmation; the end user is told.
-        pane.locator(".close-button").click()
-        dialog = page.locator("#close-dialog")
-        expect(dialog).to_be_visible()
-        expect(dialog.locator(".close-unsaved")).to_be_hidden()
-        dialog.locator("button[value=confirm]").click()
-        closed = visitor.wait_for("chat_closed")
-        assert closed["closed_by"] == "AGENT"
-        expect(pane.locator("textarea[name=body]")).to_be_disabled()
+        chat.close()
+        assert visitor.wait_for("chat_closed")["closed_by"] == "AGENT"
+        expect(chat.composer).to_be_disabled()
     finally:
         visitor.leave()
 
     # 6. Finish the SR in the side panel, which stays after the chat.
-    panel = pane.locator(".sr-panel")
-    expect(panel.locator(".transcript-text")).to_contain_text("It went black after")
-    status = panel.locator("select[name=status]")
-    options = status.locator("option").evaluate_all("os => os.map(o => o.value)")
-    assert options == ["", "QUEUED", "INPROGRESS", "RESOLVED", "CANCELLED"]
-    status.select_option(outcome)
+    form = chat.sr_form()
+    expect(form.root.locator(".transcript-text")).to_contain_text("It went black after")
+    assert form.status_choices() == ["", "QUEUED", "INPROGRESS", "RESOLVED", "CANCELLED"]
     if outcome == "QUEUED":
-        queue_to = panel.locator(".queue-to")
-        expect(queue_to).to_be_visible()
-        expect(queue_to).to_contain_text("Own group: Hardware")
-        queue_to.locator("input[value=other]").check()
-        panel.locator("select[name=other_group]").select_option(label="Network")
-    panel.locator("select[name=reported_priority]").select_option("2")
-    panel.locator("select[name=impact]").select_option("3")
-    pick(panel, "ci", "erp", "ERP-PROD")
-    pick(panel, "asset", "1002", "LT-1002")
-    panel.locator("textarea[name=solution]").fill("Reset the display driver.")
-    panel.locator(".save-button").click()
-    expect(panel.locator(".status-badge")).to_have_text(outcome)
-    expect(panel.locator(".save-state")).to_have_text("All changes saved")
-    panel.locator("input[name=worklog_summary]").fill("Called the end user back")
-    panel.locator("textarea[name=worklog_details]").fill("Screen works <again>.")
-    panel.locator(".add-log-button").click()
-    expect(panel.locator(".work-log-list")).to_contain_text("Called the end user back")
+        form.status.select_option("QUEUED")
+        expect(form.root.locator(".queue-to")).to_contain_text("Own group: Hardware")
+    form.choose_status(outcome, other_group="Network" if outcome == "QUEUED" else None)
+    form.set_ranks(priority="2", impact="3")
+    form.pick("ci", "erp", "ERP-PROD")
+    form.pick("asset", "1002", "LT-1002")
+    form.write_solution("Reset the display driver.")
+    form.save()
+    expect(form.badge).to_have_text(outcome)
+    form.add_work_log("Called the end user back", "Screen works <again>.")
 
     # The ended chat keeps its tab (and SR) across a reload until the agent removes it.
     page.reload()
-    pane = page.locator(f".chat-pane[data-chat-id='{visitor.chat_id}']")
-    expect(pane.locator(".msg-body").last).to_have_text(
-        "Please hold the power button for ten seconds.")
-    expect(pane.locator("textarea[name=body]")).to_be_disabled()
-    expect(pane.locator(".sr-panel .status-badge")).to_have_text(outcome)
-    pane.locator(".dismiss-button").click()
+    chat = console.chat(visitor.chat_id)
+    expect(chat.messages().last).to_have_text("Please hold the power button for ten seconds.")
+    expect(chat.composer).to_be_disabled()
+    expect(chat.sr_form().badge).to_have_text(outcome)
+    chat.root.locator(".dismiss-button").click()
     expect(page.locator(".chat-tab")).to_have_count(0)
     page.reload()
     expect(page.locator("#chat-empty")).to_be_visible()
@@ -182,23 +152,21 @@ def test_agent_answers_a_chat_and_finishes_the_sr(outcome, agent_page, sqlite_li
     # After a reload, the SR page shows everything that was saved.
     sr_page = page.context.new_page()
     sr_page.goto(f"{base}/sr/{visitor.sr_number}")
-    form = sr_page.locator("#sr-form-root")
-    expect(form.locator(".status-badge")).to_have_text(outcome)
-    expect(form.locator("select[name=reported_priority]")).to_have_value("2")
-    expect(form.locator("select[name=impact]")).to_have_value("3")
-    expect(form.locator("input[name=ci]")).to_have_value("ERP-PROD")
-    expect(form.locator("input[name=asset]")).to_have_value(re.compile("^LT-1002"))
-    expect(form.locator("textarea[name=solution]")).to_have_value("Reset the display driver.")
-    expect(form.locator(".work-log-list")).to_contain_text("Screen works <again>.")
-    expect(form.locator(".history-list li").first).to_contain_text(
-        f"QUEUED → {outcome}")
-    expect(form.locator(".transcript-text")).to_contain_text("Please hold the power button")
-    owner_group = "Network" if outcome == "QUEUED" else "Hardware"
-    expect(form.locator(".history-list li").first).to_contain_text(owner_group)
-    if outcome == "QUEUED":
-        expect(form.locator(".sr-owner")).to_have_text("—")
-    else:
-        expect(form.locator(".sr-owner")).to_have_text("Alice Agent")
+    form = SRForm.on_page(sr_page)
+    expect(form.badge).to_have_text(outcome)
+    expect(form.root.locator("select[name=reported_priority]")).to_have_value("2")
+    expect(form.root.locator("select[name=impact]")).to_have_value("3")
+    expect(form.root.locator("input[name=ci]")).to_have_value("ERP-PROD")
+    expect(form.root.locator("input[name=asset]")).to_have_value(re.compile("^LT-1002"))
+    expect(form.root.locator("textarea[name=solution]")).to_have_value(
+        "Reset the display driver.")
+    expect(form.root.locator(".work-log-list")).to_contain_text("Screen works <again>.")
+    latest = form.root.locator(".history-list li").first
+    expect(latest).to_contain_text(f"QUEUED → {outcome}")
+    expect(latest).to_contain_text("Network" if outcome == "QUEUED" else "Hardware")
+    expect(form.root.locator(".transcript-text")).to_contain_text("Please hold the power button")
+    expect(form.root.locator(".sr-owner")).to_have_text(
+        "—" if outcome == "QUEUED" else "Alice Agent")
     if outcome == "INPROGRESS":
         shot(sr_page, "sr-form-page.png")
 

@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from app.widget.demo_host import DemoHost
 from tests.browser.conftest import login
+from tests.browser.pages import Console, Widget
 from tests.conftest import BACKENDS, seeded_database
 from tests.widget.support import AgentClient, start_widget_desk
 
@@ -52,34 +53,10 @@ def shoot(tmp_path):
     return save
 
 
-def open_widget(page):
-    launcher = page.get_by_role("button", name="Chat with the service desk")
-    if launcher.get_attribute("aria-expanded") != "true":  # remembered open from another tab
-        launcher.click()
-    return page.locator("#service-desk-chat .sdc")
-
-
-def fill_request(page, *, name="Erin End-User", email="erin@example.com", phone="",
-                 topic="Applications and accounts", question="Outlook keeps asking for my password."):
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Phone").fill(phone)
-    page.get_by_label("Topic").select_option(label=topic)
-    page.get_by_label("How can we help?").fill(question)
-    page.get_by_role("button", name="Start chat").click()
-
-
 def local_time(iso: str) -> str:
     """The time as the widget must show it in the browser's time zone (en: 12-hour clock)."""
     moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(TIMEZONE))
     return moment.strftime("%I:%M %p")
-
-
-def stored_chat(page) -> dict:
-    return page.evaluate("""() => {
-        const key = Object.keys(localStorage).find(k => k.startsWith('sdc-widget:'));
-        return key ? JSON.parse(localStorage.getItem(key)) : {};
-    }""")
 
 
 def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_context, shoot):
@@ -88,12 +65,12 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
 
     page = new_context(timezone_id=TIMEZONE).new_page()
     page.goto(desk.site.url)
-    widget = open_widget(page)
+    widget = Widget(page).open()
     expect(page.get_by_label("Your name")).to_be_focused()
     shoot(page, "form")
 
     # A bad e-mail address: the server's message shows next to the field; nothing is opened.
-    fill_request(page, email="erin-at-example")
+    widget.request_chat(email="erin-at-example")
     expect(page.locator("#sdc-email-err")).to_have_text("Please enter a valid e-mail address.")
     expect(page.get_by_label("E-mail")).to_have_attribute("aria-invalid", "true")
     assert desk.query("select count(*) from chat") == [(1,)]
@@ -101,50 +78,45 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     # The request: SR number, place in the queue, and nobody online yet (said honestly).
     page.get_by_label("E-mail").fill("erin@example.com")
     page.get_by_role("button", name="Start chat").click()
-    expect(widget.locator(".sr-line")).to_have_text(re.compile(r"Your request SR\d+ is open\."))
-    sr_number = re.search(r"SR\d+", widget.locator(".sr-line").inner_text()).group(0)
-    chat_id = stored_chat(page)["chatId"]
-    expect(widget.locator(".position")).to_have_text("You are number 2 in line.")
-    expect(widget.locator(".agents")).to_contain_text(
+    sr_number = widget.sr_number()
+    chat_id = widget.stored_chat()["chatId"]
+    expect(widget.root.locator(".position")).to_have_text("You are number 2 in line.")
+    expect(widget.root.locator(".agents")).to_contain_text(
         f"Your request {sr_number} stays open and the desk will follow up by e-mail to "
         "erin@example.com")
-    expect(widget).to_have_attribute("data-connection", "online")
-    expect(page.get_by_label("Write a message…")).to_be_focused()
+    expect(widget.root).to_have_attribute("data-connection", "online")
+    expect(widget.composer).to_be_focused()
     shoot(page, "waiting")
 
     # The agent, in the console, takes the first chat: the end user moves up, live.
-    console = new_context(timezone_id=TIMEZONE).new_page()
-    login(console, desk.server.url, "alice")
-    console.goto(desk.server.url + "/")
-    expect(widget.locator(".agents")).to_have_text("1 agent is online.")  # told live
-    console.locator(f".waiting-item[data-chat-id='{first['chat_id']}'] .accept-button").click()
-    expect(widget.locator(".position")).to_have_text("You are next in line.")
+    agent_page = new_context(timezone_id=TIMEZONE).new_page()
+    login(agent_page, desk.server.url, "alice")
+    agent_page.goto(desk.server.url + "/")
+    console = Console(agent_page)
+    expect(widget.root.locator(".agents")).to_have_text("1 agent is online.")  # told live
+    expect(console.accept(first["chat_id"]).root).to_be_visible()
+    expect(widget.root.locator(".position")).to_have_text("You are next in line.")
     # Let the console settle (it redraws its waiting list on queue events) before the next click.
-    expect(console.locator(f".chat-pane[data-chat-id='{first['chat_id']}']")).to_be_visible()
-    expect(console.locator(".waiting-item")).to_have_count(1)
+    expect(agent_page.locator(".waiting-item")).to_have_count(1)
 
-    console.locator(f".waiting-item[data-chat-id='{chat_id}'] .accept-button").click()
-    expect(console.locator(f".chat-pane[data-chat-id='{chat_id}']")).to_be_visible()
-    expect(widget.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
-    greeting = widget.locator(".msg.theirs").last
+    chat = console.accept(chat_id)
+    expect(chat.root).to_be_visible()
+    expect(widget.root.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
+    greeting = widget.last_from_desk()
     expect(greeting.locator(".bubble")).to_have_text(
         "Hello, this is Alice Agent from the Software desk. How can I help you today?")
     expect(greeting.locator(".who")).to_have_text("Alice Agent")
-    expect(widget.locator(".waiting-card")).to_be_hidden()
-    console.locator(f".chat-tab[data-chat-id='{chat_id}']").click()
-    pane = console.locator(f".chat-pane[data-chat-id='{chat_id}']")
-    expect(pane.locator(".end-user-name")).to_have_text("Erin End-User")
+    expect(widget.root.locator(".waiting-card")).to_be_hidden()
+    agent_page.locator(f".chat-tab[data-chat-id='{chat_id}']").click()
+    expect(chat.root.locator(".end-user-name")).to_have_text("Erin End-User")
 
     # End user → agent, with Enter: the agent sees the typing, then the message; delivery state.
-    composer = page.get_by_label("Write a message…")
-    composer.fill("Hi! It started after the Windows update.")
-    expect(pane.locator(".typing-indicator")).to_have_text("Erin End-User is typing…")
-    composer.press("Enter")
-    mine = widget.locator(".msg.mine").last
+    widget.composer.fill("Hi! It started after the Windows update.")
+    expect(chat.typing).to_have_text("Erin End-User is typing…")
+    mine = widget.send("Hi! It started after the Windows update.")
     expect(mine).to_have_attribute("data-state", "sent")
     expect(mine.locator(".delivery")).to_have_text("✓ Delivered")
-    message_id = mine.get_attribute("data-id")
-    received = pane.locator(f".msg[data-id='{message_id}']")
+    received = chat.message(int(mine.get_attribute("data-id")))
     expect(received.locator(".msg-body")).to_have_text("Hi! It started after the Windows update.")
     expect(received.locator(".msg-sender")).to_have_text("Erin End-User")
     sent_at = mine.locator("time").get_attribute("datetime")
@@ -152,67 +124,58 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     expect(received.locator("time")).to_have_text(local_time(sent_at))
 
     # Agent → end user: typing indicator, then the message with name and local time.
-    reply_box = pane.locator("textarea[name=body]")
-    reply_box.fill("Thanks Erin. Please sign out and in again <b>once</b>.")
-    expect(widget.locator(".typing")).to_be_visible()
-    expect(widget.locator(".typing")).to_have_text("Alice Agent is typing…")
-    reply_box.press("Enter")
-    answer = widget.locator(".msg.theirs").last
+    chat.composer.fill("Thanks Erin. Please sign out and in again <b>once</b>.")
+    expect(widget.root.locator(".typing")).to_have_text("Alice Agent is typing…")
+    chat.composer.press("Enter")
+    answer = widget.last_from_desk()
     expect(answer.locator(".bubble")).to_have_text(
         "Thanks Erin. Please sign out and in again <b>once</b>.")
     expect(answer.locator(".who")).to_have_text("Alice Agent")
-    expect(widget.locator(".typing")).to_be_hidden()
+    expect(widget.root.locator(".typing")).to_be_hidden()
     answer_at = answer.locator("time").get_attribute("datetime")
     expect(answer.locator("time")).to_have_text(local_time(answer_at))
-    assert widget.locator(".log b").count() == 0  # text, never HTML
+    assert widget.root.locator(".log b").count() == 0  # text, never HTML
     shoot(page, "chatting")
 
     # Reload mid-chat: the same conversation comes back, nothing lost, still connected.
     page.reload()
-    widget = page.locator("#service-desk-chat .sdc")
-    expect(widget).to_have_attribute("data-connection", "online")
-    expect(widget.locator(".log .msg .bubble")).to_have_text([
+    expect(widget.root).to_have_attribute("data-connection", "online")
+    expect(widget.bubbles()).to_have_text([
         "Outlook keeps asking for my password.",
         "Hello, this is Alice Agent from the Software desk. How can I help you today?",
         "Hi! It started after the Windows update.",
         "Thanks Erin. Please sign out and in again <b>once</b>.",
     ])
-    expect(widget.locator(".title")).to_have_text("Alice Agent")
-    expect(widget.locator(".subtitle-text")).to_have_text("Software desk")
-    page.get_by_label("Write a message…").fill("Signed out and in: it works now!")
+    expect(widget.root.locator(".title")).to_have_text("Alice Agent")
+    expect(widget.root.locator(".subtitle-text")).to_have_text("Software desk")
+    widget.composer.fill("Signed out and in: it works now!")
     page.get_by_label("Send").click()
-    expect(pane.locator(".msg-body").last).to_have_text("Signed out and in: it works now!")
+    expect(chat.messages().last).to_have_text("Signed out and in: it works now!")
 
     # The agent ends the chat: the end user is told, rates it and asks for the transcript.
-    pane.locator(".close-button").click()
-    console.locator("#close-dialog button[value=confirm]").click()
-    expect(widget.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
-    expect(page.get_by_label("Write a message…")).to_be_hidden()
-    page.get_by_role("radio", name="4 of 5").click()
-    page.get_by_placeholder("Anything you'd like to add?").fill("Quick and friendly.")
+    chat.close()
+    expect(widget.root.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
+    expect(widget.composer).to_be_hidden()
+    widget.rate(4, "Quick and friendly.")
     shoot(page, "closed")
-    page.get_by_role("button", name="Send rating").click()
-    expect(widget.locator(".rated")).to_be_visible()
-    expect(widget.locator(".rated")).to_have_text("Thank you for your feedback!")
-    expect(widget.locator(".rate-form")).to_be_hidden()
-    page.get_by_role("button", name="E-mail me the transcript").click()
-    expect(widget.locator(".transcript-done")).to_be_visible()
-    expect(widget.locator(".transcript-done")).to_have_text(
+    widget.send_rating()
+    expect(widget.root.locator(".rate-form")).to_be_hidden()
+    widget.email_transcript()
+    expect(widget.root.locator(".transcript-done")).to_have_text(
         "The transcript is on its way to erin@example.com.")
     expect(page.get_by_role("button", name="E-mail me the transcript")).to_be_hidden()
 
     # After a reload the ended chat is still there to read, already rated; once minimized,
     # further page views of the site open no connection for it.
     page.reload()
-    widget = page.locator("#service-desk-chat .sdc")
-    expect(widget.locator(".log .msg")).to_have_count(5)
-    expect(widget.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
-    expect(widget.locator(".rated")).to_be_visible()
-    expect(widget.locator(".transcript-done")).to_be_visible()
+    expect(widget.root.locator(".log .msg")).to_have_count(5)
+    expect(widget.root.locator(".closed-text")).to_have_text("Alice Agent ended the chat.")
+    expect(widget.root.locator(".rated")).to_be_visible()
+    expect(widget.root.locator(".transcript-done")).to_be_visible()
     page.get_by_label("Minimize chat").click()
     page.reload()
     expect(page.get_by_role("button", name="Chat with the service desk")).to_be_visible()
-    assert page.locator("#service-desk-chat .sdc").get_attribute("data-connection") is None
+    assert widget.root.get_attribute("data-connection") is None
 
     assert desk.query("select rating, rating_comment from service_request where number = :n",
                       n=sr_number) == [(4, "Quick and friendly.")]
@@ -233,12 +196,12 @@ def shared_desk(tmp_path_factory):
 
 def start_chat_in_widget(page, desk, name: str, question: str):
     page.goto(desk.site.url)
-    widget = open_widget(page)
-    fill_request(page, name=name, email=f"{name.split()[0].lower()}@example.com",
+    widget = Widget(page).open().root
+    Widget(page).request_chat(name=name, email=f"{name.split()[0].lower()}@example.com",
                  topic="VPN, Wi-Fi and network drives", question=question)
     expect(widget.locator(".sr-line")).to_be_visible()
     expect(widget).to_have_attribute("data-connection", "online")
-    return widget, stored_chat(page)["chatId"]
+    return widget, Widget(page).stored_chat()["chatId"]
 
 
 def set_tab_hidden(page, hidden: bool) -> None:
@@ -328,7 +291,7 @@ def test_oversized_message_is_stopped_in_the_widget_and_refused_by_the_server(
     # The server refuses it anyway, for a client that skips the widget's check.
     visitor = socketio.SimpleClient()
     visitor.connect(desk.server.url, namespace="/chat", transports=["websocket"],
-                    auth={"visitor_token": stored_chat(page)["token"]}, wait_timeout=10)
+                    auth={"visitor_token": Widget(page).stored_chat()["token"]}, wait_timeout=10)
     try:
         ack = visitor.call("send", {"chat_id": chat_id, "body": "y" * 4001, "client_id": "big"},
                            timeout=10)
@@ -358,7 +321,7 @@ def test_messages_written_while_offline_are_sent_once_when_back(shared_desk, new
 
     # The page went away with two messages unacknowledged: one reached the server (its ack was
     # lost), one did not. After a reload each is stored and shown exactly once.
-    token = stored_chat(page)["token"]
+    token = Widget(page).stored_chat()["token"]
     visitor = socketio.SimpleClient()
     visitor.connect(desk.server.url, namespace="/chat", transports=["websocket"],
                     auth={"visitor_token": token}, wait_timeout=10)
@@ -385,7 +348,7 @@ def test_messages_written_while_offline_are_sent_once_when_back(shared_desk, new
                       "and client_id like 'w-%' group by client_id order by client_id", id=chat_id)
     assert [r for r in rows if r[0] in ("w-lost-ack", "w-never-sent")] == [
         ("w-lost-ack", 1), ("w-never-sent", 1)]
-    assert stored_chat(page)["pending"] == []
+    assert Widget(page).stored_chat()["pending"] == []
 
 
 def test_widget_comes_back_after_a_server_restart(shared_desk, new_context):
@@ -434,7 +397,7 @@ def test_expired_or_forged_token_starts_a_fresh_form_without_access(shared_desk,
         expect(widget).to_have_attribute("data-view", "form")
         expect(page.get_by_label("Your name")).to_have_value("Olaf Old")
         assert "Secret question 42" not in widget.inner_text()
-        assert "token" not in stored_chat(page)
+        assert "token" not in Widget(page).stored_chat()
 
 
 def test_page_on_an_origin_that_is_not_allowed_cannot_open_a_chat(shared_desk, new_context):
@@ -444,8 +407,8 @@ def test_page_on_an_origin_that_is_not_allowed_cannot_open_a_chat(shared_desk, n
         before = desk.query("select count(*) from chat")
         page = new_context().new_page()
         page.goto(stranger.url)
-        widget = open_widget(page)
-        fill_request(page, name="Mallory", email="mallory@example.com",
+        widget = Widget(page).open().root
+        Widget(page).request_chat(name="Mallory", email="mallory@example.com",
                      topic="VPN, Wi-Fi and network drives", question="Let me in.")
         expect(widget.locator(".form-error")).to_have_text(
             "We could not reach the service desk. Please check your connection and try again.")
@@ -465,12 +428,12 @@ def test_widget_fills_a_phone_screen(shared_desk, new_context, shoot):
     page = new_context(viewport={"width": 390, "height": 780}, is_mobile=True,
                        has_touch=True, device_scale_factor=2).new_page()
     page.goto(shared_desk.site.url)
-    open_widget(page)
+    Widget(page).open()
     panel = page.locator("#service-desk-chat .panel").bounding_box()
     assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, 390, 780)
     expect(page.get_by_role("button", name="Chat with the service desk")).to_be_hidden()
     shoot(page, "phone")
-    fill_request(page, name="Pia Phone", email="pia@example.com",
+    Widget(page).request_chat(name="Pia Phone", email="pia@example.com",
                  topic="VPN, Wi-Fi and network drives", question="No Wi-Fi on floor 3.")
     widget = page.locator("#service-desk-chat .sdc")
     expect(widget.locator(".sr-line")).to_be_visible()
@@ -543,7 +506,7 @@ def test_abandoned_idle_and_rate_limited_chats_are_explained(tmp_path, new_conte
         # The end user leaves while waiting: the chat is abandoned, the SR stays open.
         page = new_context().new_page()
         widget, chat_id = start_chat_in_widget(page, desk, "Ida Idle", "Is the VPN down?")
-        sr_number = stored_chat(page)["sr"]
+        sr_number = Widget(page).stored_chat()["sr"]
         page.goto("about:blank")
 
         def abandoned():
@@ -563,7 +526,7 @@ def test_abandoned_idle_and_rate_limited_chats_are_explained(tmp_path, new_conte
         page.get_by_label("How can we help?").fill("Is the VPN down? Still there?")
         page.get_by_role("button", name="Start chat").click()
         expect(widget).to_have_attribute("data-connection", "online")
-        chat_id = stored_chat(page)["chatId"]
+        chat_id = Widget(page).stored_chat()["chatId"]
         bob = AgentClient(desk.server.url, "bob")
         try:
             bob.accept(chat_id)
@@ -593,7 +556,7 @@ def test_two_tabs_of_the_site_follow_the_same_chat(shared_desk, new_context):
     context = new_context()
     other_tab = context.new_page()
     other_tab.goto(desk.site.url)
-    open_widget(other_tab)
+    Widget(other_tab).open()
     page = context.new_page()
     widget, chat_id = start_chat_in_widget(page, desk, "Tara Tabs", "Two tabs, one question.")
     other = other_tab.locator("#service-desk-chat .sdc")
@@ -610,7 +573,7 @@ def test_two_tabs_of_the_site_follow_the_same_chat(shared_desk, new_context):
     widget = page.locator("#service-desk-chat .sdc")
     expect(widget).to_have_attribute("data-view", "chat")
     expect(widget).to_have_attribute("data-connection", "online")
-    assert stored_chat(page)["chatId"] == chat_id
+    assert Widget(page).stored_chat()["chatId"] == chat_id
 
 
 def test_widget_works_on_a_site_with_a_strict_content_security_policy(shared_desk, new_context):
@@ -630,6 +593,6 @@ def test_widget_works_on_a_site_with_a_strict_content_security_policy(shared_des
 def test_bare_tag_offers_every_chat_queue_of_the_desk(shared_desk, new_context):
     page = new_context().new_page()
     page.goto(shared_desk.site.url + "/?plain=1")
-    open_widget(page)
+    Widget(page).open()
     expect(page.get_by_label("Topic").locator("option")).to_have_text(
         ["Hardware", "Network", "Software"])

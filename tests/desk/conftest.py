@@ -8,9 +8,9 @@ from app.desk import events
 
 
 @pytest.fixture
-def published():
-    """The desk events published while the test runs, in order."""
+def published(app):
+    """The desk events delivered to the app's listeners while the test runs, in order."""
     seen: list[object] = []
-    events.subscribe(seen.extend)
+    events.subscribe(app, seen.extend)
     yield seen
-    events.unsubscribe(seen.extend)
+    events.unsubscribe(app, seen.extend)

@@ -9,12 +9,16 @@ import sys
 import threading
 import time
 
-from app.desk import mail_sender
-from app.desk.mail import enqueue
+import pytest
+
 from app.extensions import db
+from app.mail import sender as mail_sender
+from app.mail.compose import enqueue
 from app.models import OutboxStatus
 from tests.mail.support import SENDER, outbox
 from tests.support.server import ROOT
+
+pytestmark = pytest.mark.live
 
 
 def _enqueue_many(count: int) -> list[int]:

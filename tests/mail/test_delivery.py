@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from app.desk import mail_sender
 from app.desk.errors import ValidationError
-from app.desk.mail import enqueue
 from app.extensions import db
+from app.mail import sender as mail_sender
+from app.mail.compose import enqueue
 from app.models import OutboxStatus, utcnow
 from tests.mail.support import REPLY_TO, SENDER, chat_from, make_due, outbox, resolve
 

@@ -6,7 +6,7 @@ import logging
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-from app.desk import mail_sender
+from app.mail import sender as mail_sender
 from app.models import OutboxStatus
 from tests.mail.support import chat_from, outbox, resolve
 
@@ -18,7 +18,7 @@ def test_without_smtp_the_message_is_written_as_a_readable_eml_file(desk, app, t
     chat = chat_from(desk)
     sr = resolve(desk, chat.service_request, "Replaced the power adapter.")
 
-    with caplog.at_level(logging.INFO, logger="app.desk"):
+    with caplog.at_level(logging.INFO, logger="app.mail"):
         assert mail_sender.send_due().sent == 1
     [path] = (tmp_path / "instance" / "mail").glob("*.eml")
     assert str(path) in caplog.text  # the log says where to look

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.desk import mail_sender
-from app.desk.mail import enqueue
 from app.extensions import db
+from app.mail import sender as mail_sender
+from app.mail.compose import enqueue
 from app.models import OutboxMessage, OutboxStatus
 from tests.mail.support import chat_from, outbox, resolve
 

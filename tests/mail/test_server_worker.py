@@ -14,6 +14,8 @@ from tests.conftest import BACKENDS, seeded_database
 from tests.mail.support import SENDER, SmtpServer, chat_from, outbox, resolve
 from tests.support.server import LiveServer, free_port
 
+pytestmark = pytest.mark.live
+
 
 @pytest.fixture(params=BACKENDS)
 def desk_url(request, tmp_path):

@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from aiosmtpd.smtp import AuthResult
 
-from app.desk import mail_sender
-from app.desk.mail import enqueue
 from app.extensions import db
+from app.mail import sender as mail_sender
+from app.mail.compose import enqueue
 from app.models import OutboxStatus
 from tests.mail.support import SENDER, SmtpServer, make_due, outbox
 from tests.support.server import free_port

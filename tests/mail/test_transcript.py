@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from app.desk import chats, mail_sender
+from app.desk import chats
+from app.mail import sender as mail_sender
 from app.models import SenderRole
 from tests.mail.support import chat_from, outbox
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -10,21 +9,14 @@ import uuid
 import requests
 import socketio
 
+from tests.support.accounts import cookie_header, http_session
+
 TIMEOUT = 10
 
 
 def login_cookie(base_url: str, username: str, password: str = "demo") -> str:
-    """Log in like a browser (production config: CSRF on) and return the Cookie header."""
-    http = requests.Session()
-    page = http.get(f"{base_url}/login", timeout=TIMEOUT)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', page.text)
-    assert match, "login page has no csrf_token"
-    reply = http.post(f"{base_url}/login", data={"csrf_token": match.group(1),
-                                                 "username": username, "password": password},
-                      allow_redirects=False, timeout=TIMEOUT)
-    assert reply.status_code in (302, 303), f"login failed: {reply.status_code}"
-    return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+    """Log in like a browser and return the Cookie header."""
+    return cookie_header(http_session(base_url, username, password, TIMEOUT))
 
 
 def request_chat(base_url: str, **overrides) -> dict:

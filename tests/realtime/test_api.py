@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
-from app.desk import demo
+from app import create_app, demo
 from app.desk.tokens import chat_for_visitor_token
 from app.extensions import db
 from app.models import Chat, ChatStatus, ServiceRequest

@@ -12,6 +12,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from tests.realtime.conftest import WIDGET_ORIGIN
 from tests.realtime.peers import Peer, client_id, login_cookie, request_chat
 
+pytestmark = pytest.mark.live
+
 SECRET = "live-test-secret"  # LiveServer's SECRET_KEY
 
 

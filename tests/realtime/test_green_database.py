@@ -21,8 +21,9 @@ from tests.realtime.peers import client_id, login_cookie, request_chat
 from tests.support import databases
 from tests.support.server import LiveServer
 
-pytestmark = pytest.mark.skipif(not databases.postgres_admin_url(),
-                                reason="TEST_DATABASE_URL not set")
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not databases.postgres_admin_url(),
+                                 reason="TEST_DATABASE_URL not set")]
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from tests.realtime.peers import Peer, client_id, login_cookie, request_chat
 from tests.support.server import LiveServer
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -14,6 +14,8 @@ from tests.realtime.peers import request_chat
 from tests.support import databases
 from tests.support.server import LiveServer, free_port
 
+pytestmark = pytest.mark.live
+
 
 def has_error(state) -> bool:
     return "error" in state

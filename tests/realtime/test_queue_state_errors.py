@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.desk import chats
 from app.extensions import db, socketio
-from app.realtime import NAMESPACES
+from app.realtime import namespaces_of
 
 
 def queue_states(client):
@@ -42,7 +42,7 @@ def test_database_failure_gives_queue_state_with_error_then_recovers(app, desk, 
         assert agent.is_connected("/queue")
     finally:
         rename_chat_table("chat_away", "chat")
-    NAMESPACES.queue.retry_failed()  # what the sweeper does every few seconds
+    namespaces_of(app).queue.retry_failed()  # what the sweeper does every few seconds
     states = queue_states(agent)
     assert states and all("error" not in s for s in states)
     state = states[-1]

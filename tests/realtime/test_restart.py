@@ -3,9 +3,12 @@ was not acknowledged with the same client_id, and nothing is lost or doubled."""
 
 from __future__ import annotations
 
+import pytest
 import socketio
 
 from tests.realtime.peers import Peer, request_chat
+
+pytestmark = pytest.mark.live
 
 
 class Outbox:

@@ -9,7 +9,8 @@ from tests.realtime.node_visitor import node_available
 from tests.realtime.peers import client_id, request_chat
 from tests.support.server import LiveServer
 
-pytestmark = pytest.mark.skipif(not node_available(), reason="node and node_modules required")
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not node_available(), reason="node and node_modules required")]
 
 
 def test_end_user_and_agents_chat_from_request_to_rating(live_server, peers):

@@ -7,6 +7,8 @@ import pytest
 from tests.realtime.node_visitor import NodeVisitor, node_available
 from tests.realtime.peers import client_id, request_chat
 
+pytestmark = pytest.mark.live
+
 
 def test_agent_transfers_a_live_chat_to_another_queue(server, peers):
     alice = peers.agent(server, "alice")  # Hardware, Software

@@ -7,7 +7,6 @@ the real server.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import socketio
 import sqlalchemy as sa
 
 from app.widget.demo_host import DemoHost
+from tests.support.accounts import cookie_header, http_session
 from tests.support.server import LiveServer, free_port
 
 WAIT = 10.0
@@ -27,23 +27,14 @@ class AgentClient:
 
     def __init__(self, base_url: str, username: str, password: str = "demo") -> None:
         self.base_url = base_url
-        self.http = requests.Session()
-        page = self.http.get(f"{base_url}/login", timeout=WAIT)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-        form = {"username": username, "password": password}
-        if token:
-            form["csrf_token"] = token.group(1)
-        response = self.http.post(f"{base_url}/login", data=form, timeout=WAIT,
-                                  allow_redirects=False)
-        assert response.status_code in (302, 303), f"login failed: {response.status_code}"
+        self.http = http_session(base_url, username, password, WAIT)
         self.events: list[tuple[str, str, object]] = []
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         for namespace in ("/queue", "/chat"):
             self.sio.on("*", self._recorder(namespace), namespace=namespace)
-        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
         self.sio.connect(base_url, namespaces=["/queue", "/chat"], transports=["websocket"],
-                         headers={"Cookie": cookie}, wait_timeout=WAIT)
+                         headers={"Cookie": cookie_header(self.http)}, wait_timeout=WAIT)
 
     def _recorder(self, namespace: str):
         def record(event, data=None):

@@ -31,10 +31,10 @@ from sqlalchemy import select, update
 
 from app import metrics
 from app.desk.errors import ValidationError
-from app.desk.mail import header_text
-from app.desk.mail_transport import DeliveryError, FileTransport, SmtpTransport, compact_time
 from app.desk.validation import clean_id
 from app.extensions import db, socketio
+from app.mail.compose import header_text
+from app.mail.transport import DeliveryError, FileTransport, SmtpTransport, compact_time
 from app.models import OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,11 @@
-"""The demo desk of SPEC: three queues, two agents, a manager, a few CIs and assets."""
+"""The demo desk (docs/domain.md): three queues, two agents, a manager, a few CIs and assets."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from app.desk import people
+from app.desk.unit_of_work import use_case
 from app.extensions import db
 from app.models import Asset, ConfigurationItem, PersonGroup, Role, User
 
@@ -31,6 +32,7 @@ ASSETS = [("LT-1001", "ThinkPad T14 laptop", "HQ"),
           ("MN-3001", "27-inch monitor", "HQ")]
 
 
+@use_case
 def seed_demo(password: str = "demo") -> list[str]:
     """Create what is missing; running it twice changes nothing. Returns what was created."""
     created: list[str] = []
@@ -50,7 +52,7 @@ def seed_demo(password: str = "demo") -> list[str]:
         if not db.session.scalars(select(Asset).where(Asset.tag == tag)).first():
             db.session.add(Asset(tag=tag, description=description, location=location))
             created.append(f"asset {tag}")
-    db.session.commit()
+    db.session.flush()
     for username, display, email, phone, role, groups in USERS:
         if db.session.scalars(select(User).where(User.username == username)).first():
             continue

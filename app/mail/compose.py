@@ -1,7 +1,7 @@
 """Outgoing mail: rendered from templates and written to the outbox in the caller's transaction.
 
 Sending (claiming rows so each is sent once, retries, back-off) lives in
-``app/desk/mail_sender.py``, the SMTP and .eml transports in ``app/desk/mail_transport.py``;
+``app/mail/sender.py``, the SMTP and .eml transports in ``app/mail/transport.py``;
 nothing here talks to a mail server.
 """
 

@@ -2,7 +2,7 @@
 
 A transport raises DeliveryError, saying whether the failure belongs to this message
 (``permanent``) or to the transport (``stop_pass``); the outbox sender decides what that
-means for the row (app/desk/mail_sender.py).
+means for the row (app/mail/sender.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
-from app.desk.mail import header_text
+from app.mail.compose import header_text
 from app.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,179 @@
+"""Wire shapes: every JSON object a client sees, built in one place.
+
+`docs/protocol.md` documents these shapes field by field; the realtime namespaces, the
+publisher, the widget API and the agent console's JSON API all build their payloads here,
+so a field is named, formatted and documented once. Plain functions over models and values:
+no request, no session state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.models import (
+    Chat,
+    ChatMessage,
+    Person,
+    SenderRole,
+    ServiceRequest,
+    StatusHistory,
+    WorkLogEntry,
+    WorkLogType,
+)
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z` suffix, as every time on the wire."""
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+# --- chat ----------------------------------------------------------------------------------
+
+def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
+            sent_at: datetime, client_id: str | None) -> dict:
+    """A chat message (built from values, so the message writer needs no model object)."""
+    return {
+        "id": id,
+        "chat_id": chat_id,
+        "sender": {"role": role.value, "name": name},
+        "body": body,
+        "sent_at": iso_time(sent_at),
+        "client_id": client_id,
+    }
+
+
+def message_of(row: ChatMessage) -> dict:
+    return message(row.id, row.chat_id, row.sender_role, row.sender_name, row.body,
+                   row.sent_at, row.client_id)
+
+
+def chat_summary(chat: Chat) -> dict:
+    """The chat as the agent console and the widget list it."""
+    person = chat.visitor
+    sr = chat.service_request
+    return {
+        "chat_id": chat.id,
+        "status": chat.status.value,
+        "queue": {"id": chat.queue_id, "name": chat.queue.name},
+        "sr": {"id": sr.id, "number": sr.number, "status": sr.status.value},
+        "end_user": {"name": person.display_name, "email": person.email, "phone": person.phone},
+        "agent": chat.agent.display_name if chat.agent else None,
+        "question": chat.question,
+        "requested_at": iso_time(chat.requested_at),
+        "accepted_at": iso_time(chat.accepted_at),
+        "greeting": chat.queue.greeting,
+    }
+
+
+def history(chat: Chat, messages: list[dict], *, for_agent: bool) -> dict:
+    """`history`: a chat's messages (all, or those after a cursor) and its state."""
+    data = {"chat_id": chat.id, "status": chat.status.value,
+            "agent": chat.agent.display_name if chat.agent else None,
+            "messages": messages}
+    if for_agent:
+        data["chat"] = chat_summary(chat)
+    return data
+
+
+def queue_position(chat_id: int, position: int, agents_online: int) -> dict:
+    return {"chat_id": chat_id, "position": position, "agents_online": agents_online}
+
+
+QUEUE_STATE_ERROR = "The chat queue cannot be read right now; retrying."
+
+
+def queue_state_error(message: str | None = None) -> dict:
+    """`queue_state` when the server cannot tell: the indicator shows its error mark."""
+    return {"queues": [], "total": None, "oldest_wait_seconds": None, "error": "unavailable",
+            "message": message or QUEUE_STATE_ERROR}
+
+
+def chat_request_created(chat: Chat, position: int, agents_online: int, token: str,
+                         token_max_age: int) -> dict:
+    """The answer to `POST /api/chat-requests`."""
+    return {
+        "chat_id": chat.id,
+        "sr_number": chat.service_request.number,
+        "visitor_token": token,
+        "queue": {"id": chat.queue_id, "name": chat.queue.name},
+        "position": position,
+        "agents_online": agents_online,
+        "token_expires_in": token_max_age,
+    }
+
+
+# --- service requests ----------------------------------------------------------------------
+
+def person(row: Person | None) -> dict | None:
+    if row is None:
+        return None
+    return {"id": row.id, "name": row.display_name, "email": row.email, "phone": row.phone}
+
+
+def work_log_entry(entry: WorkLogEntry) -> dict:
+    return {
+        "id": entry.id,
+        "type": entry.log_type.value,
+        "summary": entry.summary,
+        "details": entry.details,
+        "author": entry.author.display_name if entry.author else "Service Desk",
+        "client_visible": entry.client_visible,
+        "created_at": iso_time(entry.created_at),
+    }
+
+
+def status_change(row: StatusHistory) -> dict:
+    return {
+        "from": row.from_status.value if row.from_status else None,
+        "to": row.to_status.value,
+        "group": row.owner_group.name if row.owner_group else None,
+        "by": row.changed_by.display_name if row.changed_by else "Service Desk",
+        "at": iso_time(row.changed_at),
+        "memo": row.memo,
+    }
+
+
+def service_request(sr: ServiceRequest, allowed_transitions: list[str]) -> dict:
+    """Everything the SR form shows, with the version to save against."""
+    log = [work_log_entry(e) for e in sr.work_log]
+    return {
+        "id": sr.id,
+        "number": sr.number,
+        "summary": sr.summary,
+        "details": sr.details,
+        "status": sr.status.value,
+        "allowed_transitions": allowed_transitions,
+        "source": sr.source.value,
+        "reported_by": person(sr.reported_by),
+        "owner": person(sr.owner),
+        "owner_group": {"id": sr.owner_group.id, "name": sr.owner_group.name}
+        if sr.owner_group else None,
+        "reported_priority": sr.reported_priority,
+        "impact": sr.impact,
+        "urgency": sr.urgency,
+        "ci": {"id": sr.ci.id, "label": sr.ci.name} if sr.ci else None,
+        "asset": {"id": sr.asset.id, "label": str(sr.asset)} if sr.asset else None,
+        "solution": sr.solution,
+        "created_at": iso_time(sr.created_at),
+        "changed_at": iso_time(sr.changed_at),
+        "changed_by": sr.changed_by.display_name if sr.changed_by else None,
+        "version": sr.version,
+        "work_log": [e for e in log if e["type"] != WorkLogType.TRANSCRIPT.value],
+        "transcripts": [e for e in log if e["type"] == WorkLogType.TRANSCRIPT.value],
+        "history": [status_change(h) for h in sr.history],
+        "chats": [{"chat_id": c.id, "status": c.status.value} for c in sr.chats],
+    }
+
+
+def service_request_row(sr: ServiceRequest) -> dict:
+    """One line of a list of SRs (My work)."""
+    return {
+        "number": sr.number,
+        "summary": sr.summary,
+        "status": sr.status.value,
+        "owner": sr.owner.display_name if sr.owner else None,
+        "owner_group": sr.owner_group.name if sr.owner_group else None,
+        "reported_by": sr.reported_by.display_name if sr.reported_by else None,
+        "reported_priority": sr.reported_priority,
+        "changed_at": iso_time(sr.changed_at),
+    }
