@@ -154,4 +154,4 @@ def init_app(app: Flask) -> None:
     app.before_request(_begin_request)
     app.after_request(_end_request)
     app.teardown_request(_teardown_request)
-    events.subscribe(on_desk_events)
+    events.subscribe(app, on_desk_events)

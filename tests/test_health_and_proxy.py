@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
-from app import demo
+from app import create_app, demo
 from app.extensions import db
 from tests.conftest import _empty_schema
 
