@@ -202,8 +202,16 @@ def _sessions_ended(event: events.SessionsEnded) -> None:
     for namespace in (QUEUE_NS, CHAT_NS):
         socketio.emit("session_ended", {"reason": event.reason}, namespace=namespace, to=room)
         socketio.close_room(room, namespace=namespace)
-    for sid in presence.agent_sids(event.user_id):
-        socketio.server.disconnect(sid, namespace=QUEUE_NS)
+    sids = presence.agent_sids(event.user_id)
+    if sids:
+        # In a task of its own: a socket of this process runs its disconnect handler (and its
+        # own database session) there, not inside the change that ended the sessions.
+        socketio.start_background_task(_disconnect_all, sids, QUEUE_NS)
+
+
+def _disconnect_all(sids: list[str], namespace: str) -> None:
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace=namespace)
 
 
 def _membership_changed(event: events.MembershipChanged) -> None:
