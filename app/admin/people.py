@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask import flash, g, request
-from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
-from flask_admin.form.widgets import Select2Widget
 from flask_login import current_user, login_user
 from markupsafe import Markup
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.admin import lookups
 from app.admin.formatting import local_time
 from app.admin.security import DeskModelView, DeskSecureForm
-from app.desk import people, stats, worklist
+from app.desk import people, search, stats, worklist
 from app.desk.errors import DeskError
 from app.desk.settings import setting
 from app.desk.unit_of_work import transaction
@@ -53,13 +53,25 @@ def _announce_membership() -> None:
     people.membership_changed(person_ids, group_ids)
 
 
+MEMBERS_SHOWN = 5
+
+
+def _names(people_list: list) -> str:
+    """The first few names of a list, and how many more there are."""
+    names = ", ".join(p.display_name for p in people_list[:MEMBERS_SHOWN]) or "—"
+    more = len(people_list) - MEMBERS_SHOWN
+    return f"{names} and {more} more" if more > 0 else names
+
+
 class PersonView(DeskModelView):
     can_delete = False  # persons are referenced by SRs and chats
+    simple_list_pager = True  # no count of every person for the pager
     column_list = ["display_name", "email", "phone", "groups", "user", "created_at"]
     column_labels = {"display_name": "Name", "email": "E-mail", "groups": "Groups",
                      "user": "Login", "created_at": "Created"}
     search_hint = "Name, e-mail or phone"
     column_searchable_list = ["display_name", "email", "phone"]
+    search_condition = staticmethod(search.persons_matching)
     column_filters = ["display_name", "email", "groups.name", "created_at"]
     column_sortable_list = ["display_name", "email", "phone", "created_at"]
     column_default_sort = "display_name"
@@ -70,6 +82,10 @@ class PersonView(DeskModelView):
     }
     form_columns = ["display_name", "email", "phone", "groups"]
     form_args = {"display_name": {"label": "Name"}, "email": {"label": "E-mail"}}
+    form_ajax_refs = {"groups": lookups.groups("groups")}
+
+    def get_query(self):  # groups and person are joined by Flask-Admin (column_list)
+        return super().get_query().options(selectinload(Person.user))
 
     def on_model_change(self, form, model: Person, is_created: bool) -> None:  # noqa: ANN001
         # The desk's own cleaning rules for names, e-mail addresses and phone numbers.
@@ -96,7 +112,7 @@ class PersonGroupView(DeskModelView):
     column_sortable_list = ["name", "is_chat_queue"]
     column_default_sort = "name"
     column_formatters = {
-        "members": lambda v, c, m, n: ", ".join(p.display_name for p in m.members) or "—",
+        "members": lambda v, c, m, n: _names(m.members),
         "waiting": lambda v, c, m, n: _live(m, "waiting"),
         "agents_online": lambda v, c, m, n: _live(m, "agents_online"),
     }
@@ -109,6 +125,7 @@ class PersonGroupView(DeskModelView):
         "members": {"description": "Agents of a chat queue are told of every chat in it."},
     }
     form_widget_args = {"greeting": {"rows": 3}, "description": {"rows": 2}}
+    form_ajax_refs = {"members": lookups.persons("members")}
 
     def on_model_change(self, form, model: PersonGroup, is_created: bool) -> None:  # noqa: ANN001
         flag = inspect(model).attrs.is_chat_queue.history
@@ -127,8 +144,7 @@ class PersonGroupView(DeskModelView):
         _announce_membership()
 
 
-def _groups():
-    return db.session.scalars(select(PersonGroup).order_by(PersonGroup.name))
+GROUPS = lookups.groups("groups")
 
 
 def _password_rule() -> str:
@@ -142,8 +158,7 @@ class UserCreateForm(DeskSecureForm):
     email = StringField("E-mail", validators=[Optional(), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
     role = SelectField("Role", choices=ROLES, default=Role.AGENT.value)
-    groups = QuerySelectMultipleField("Groups and queues", query_factory=_groups,
-                                      widget=Select2Widget(multiple=True))
+    groups = lookups.LookupMultipleField(GROUPS, "Groups and queues")
 
 
 class UserEditForm(DeskSecureForm):
@@ -173,6 +188,10 @@ class UserView(DeskModelView):
         "created_at": lambda v, c, m, n: local_time(m.created_at),
     }
     column_details_exclude_list = ["password_hash"]
+    form_ajax_refs = {"groups": GROUPS}
+
+    def get_query(self):
+        return super().get_query().options(joinedload(User.person).selectinload(Person.groups))
 
     def create_form(self, obj=None):  # noqa: ANN001
         form = UserCreateForm(request.form if request.method == "POST" else None)

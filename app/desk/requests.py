@@ -25,6 +25,7 @@ from app.models import (
     SRSource,
     SRStatus,
     StatusHistory,
+    StatusTally,
     User,
     WorkLogEntry,
     WorkLogType,
@@ -108,6 +109,7 @@ def open_service_request(*, summary: object, details: object = None, reported_by
     db.session.add(StatusHistory(service_request=sr, from_status=None, to_status=status,
                                  owner_group=owner_group, changed_by=actor,
                                  memo=f"Opened from {source.value.lower()}"))
+    _tally(None, status)
     for name, value in extras.items():
         setattr(sr, name, value)
     db.session.flush()
@@ -300,8 +302,18 @@ def _apply_status(sr: ServiceRequest, new_status: SRStatus, actor: User | None,
     sr.status = new_status
     db.session.add(StatusHistory(service_request=sr, from_status=old, to_status=new_status,
                                  owner_group_id=sr.owner_group_id, changed_by=actor, memo=memo))
+    _tally(old, new_status)
     if new_status == SRStatus.RESOLVED:
         from app.mail import compose as mail  # the outbox row joins this transaction
 
         mail.queue_resolution_notice(sr)
     return True
+
+
+def _tally(old: SRStatus | None, new: SRStatus) -> None:
+    """Count the SR out of its old status and into the new one (see StatusTally)."""
+    if old == new:
+        return
+    if old is not None:
+        db.session.add(StatusTally(status=old, delta=-1))
+    db.session.add(StatusTally(status=new, delta=1))

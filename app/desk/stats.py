@@ -32,6 +32,7 @@ from app.models import (
     PersonGroup,
     ServiceRequest,
     SRStatus,
+    StatusTally,
     User,
     group_members,
     utcnow,
@@ -189,14 +190,54 @@ def _wait_percentiles(start: datetime, end: datetime, bucket=None) -> dict[int, 
     return result
 
 
-def _srs_by_status(start: datetime | None, end: datetime | None) -> dict[str, int]:
-    query = select(ServiceRequest.status, func.count()).group_by(ServiceRequest.status)
-    if start is not None:
-        query = query.where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end)
+def _srs_by_status(start: datetime, end: datetime) -> dict[str, int]:
+    query = (select(ServiceRequest.status, func.count()).group_by(ServiceRequest.status)
+             .where(ServiceRequest.created_at >= start, ServiceRequest.created_at < end))
+    return _by_status(db.session.execute(query))
+
+
+def _by_status(rows) -> dict[str, int]:  # noqa: ANN001
     counts = {status.value: 0 for status in SRStatus}
-    for status, count in db.session.execute(query):
+    for status, count in rows:
         counts[SRStatus(status).value] = int(count)
     return counts
+
+
+def srs_by_status_all() -> dict[str, int]:
+    """Every SR by its status now, from the tally (a few rows, whatever the number of SRs)."""
+    return _by_status(db.session.execute(
+        select(StatusTally.status, func.sum(StatusTally.delta)).group_by(StatusTally.status)))
+
+
+def fold_status_tally() -> int:
+    """Fold the tally's rows into one per status; returns the number of rows left.
+
+    On PostgreSQL one statement deletes the rows it sees and inserts their sums, so a change
+    committed meanwhile is neither lost nor counted twice (it is folded next time). SQLite
+    has one writer at a time; the sums and the delete happen in one write transaction.
+    """
+    table = StatusTally.__table__
+    count = select(func.count()).select_from(table)
+    rows = db.session.scalar(count)
+    if rows <= len(SRStatus):  # folded already
+        db.session.rollback()
+        return rows
+    if db.session.get_bind().dialect.name == "postgresql":
+        moved = table.delete().returning(table.c.status, table.c.delta).cte("moved")
+        db.session.execute(table.insert().from_select(
+            ["status", "delta"],
+            select(moved.c.status, func.sum(moved.c.delta)).group_by(moved.c.status)
+            .having(func.sum(moved.c.delta) != 0)))
+    else:
+        last = db.session.scalar(select(func.max(table.c.id)))
+        sums = db.session.execute(
+            select(table.c.status, func.sum(table.c.delta)).where(table.c.id <= last)
+            .group_by(table.c.status).having(func.sum(table.c.delta) != 0)).all()
+        db.session.execute(table.delete().where(table.c.id <= last))
+        if sums:
+            db.session.execute(table.insert(), [{"status": s, "delta": d} for s, d in sums])
+    db.session.commit()
+    return db.session.scalar(count)
 
 
 def dashboard(now: datetime | None = None, tz: tzinfo | None = None) -> dict:
@@ -235,5 +276,5 @@ def dashboard(now: datetime | None = None, tz: tzinfo | None = None) -> dict:
             "srs_by_status": _srs_by_status(win.start, win.end),
         },
         "daily": daily,
-        "srs_by_status_all": _srs_by_status(None, None),
+        "srs_by_status_all": srs_by_status_all(),
     }

@@ -97,6 +97,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Indexes only another database builds (PostgreSQL's trigram indexes) are not
+        # missing from this one.
+        from app.models.types import in_schema_of
+
+        conf_args.setdefault("include_object", in_schema_of(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -1,5 +1,8 @@
 """The desk's SQLAlchemy models, one module per aggregate."""
 
+from sqlalchemy import DDL, event
+
+from app.extensions import db
 from app.models.chat import Chat, ChatMessage, ChatStatus, SenderRole
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.people import AgentPresence, Person, PersonGroup, Role, User, group_members
@@ -10,14 +13,20 @@ from app.models.requests import (
     SRSource,
     SRStatus,
     StatusHistory,
+    StatusTally,
     WorkLogEntry,
     WorkLogType,
 )
 from app.models.types import utcnow
 
+# The trigram indexes of the search need PostgreSQL's pg_trgm (a trusted extension: the
+# database's owner may create it). Migrations create it too.
+event.listen(db.metadata, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
 __all__ = [
     "AgentPresence", "Asset", "Chat", "ChatMessage", "ChatStatus", "ConfigurationItem",
     "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role", "SRSource", "SRStatus",
-    "SenderRole", "ServiceRequest", "StatusHistory", "User", "WorkLogEntry", "WorkLogType",
-    "group_members", "utcnow",
+    "SenderRole", "ServiceRequest", "StatusHistory", "StatusTally", "User", "WorkLogEntry",
+    "WorkLogType", "group_members", "utcnow",
 ]

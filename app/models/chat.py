@@ -47,6 +47,8 @@ class Chat(db.Model):
         # The dashboard's day ranges (requested / accepted today and in the last 7 days).
         Index("ix_chat_requested_at", "requested_at"),
         Index("ix_chat_accepted_at", "accepted_at"),
+        # Chats that ended in a state, by day (the dashboard's abandoned chats).
+        Index("ix_chat_status_closed", "status", "closed_at"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
     )
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 
 group_members = Table(
     "person_group_member",
@@ -50,6 +50,12 @@ class Person(db.Model):
     """Anyone the desk knows: agents, managers and end users."""
 
     __tablename__ = "person"
+    # Search as you type (admin pickers and lists) by any part of a name, address or number.
+    __table_args__ = (
+        trigram_index("ix_person_display_name_trgm", "display_name"),
+        trigram_index("ix_person_email_trgm", "email"),
+        trigram_index("ix_person_phone_trgm", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(120))

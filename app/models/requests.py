@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.people import Person, PersonGroup, User
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, trigram_index, utcnow
 
 
 class SRStatus(enum.StrEnum):
@@ -89,6 +89,11 @@ class ServiceRequest(db.Model):
         CheckConstraint("urgency BETWEEN 1 AND 5", name="urgency_range"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         Index("ix_service_request_owner_group_status", "owner_group_id", "status"),
+        # The admin's list: newest change first, alone or within one status.
+        Index("ix_service_request_changed_at", "changed_at"),
+        Index("ix_service_request_status_changed", "status", "changed_at"),
+        Index("ix_service_request_priority", "reported_priority"),
+        trigram_index("ix_service_request_summary_trgm", "summary"),
         Index("ix_service_request_owner_status", "owner_id", "status"),
     )
 
@@ -96,8 +101,7 @@ class ServiceRequest(db.Model):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     summary: Mapped[str] = mapped_column(String(200))
     details: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[SRStatus] = mapped_column(_enum(SRStatus, "sr_status"), default=SRStatus.NEW,
-                                             index=True)
+    status: Mapped[SRStatus] = mapped_column(_enum(SRStatus, "sr_status"), default=SRStatus.NEW)
     source: Mapped[SRSource] = mapped_column(_enum(SRSource, "sr_source"), default=SRSource.WEB)
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     affected_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -138,6 +142,21 @@ class ServiceRequest(db.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.summary}"
+
+
+class StatusTally(db.Model):
+    """How many SRs are in each status, as +1/-1 rows written with every status change.
+
+    The dashboard's all-time counts sum this small table instead of counting millions of
+    SRs. Changes are inserted, never updated, so no two transactions wait for one counter
+    row; `app.desk.stats.fold_status_tally` folds the rows into one per status now and then.
+    """
+
+    __tablename__ = "sr_status_tally"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[SRStatus] = mapped_column(_enum(SRStatus, "tally_status"))
+    delta: Mapped[int] = mapped_column(Integer)
 
 
 class StatusHistory(db.Model):

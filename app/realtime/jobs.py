@@ -1,4 +1,5 @@
-"""Background jobs of a server process: abandon sweeper, idle-chat closer, presence heartbeat.
+"""Background jobs of a server process: abandon sweeper, idle-chat closer, presence heartbeat,
+folding of the SR status tally.
 
 Every process runs them; the desk's conditional updates make concurrent runs harmless (a chat
 is abandoned or closed once, whoever gets there first).
@@ -12,7 +13,7 @@ import time
 from flask import Flask
 
 from app import metrics
-from app.desk import chats, presence
+from app.desk import chats, presence, stats
 from app.extensions import socketio
 from app.realtime.base import session_scope
 
@@ -67,7 +68,7 @@ def run_once(app: Flask, namespaces) -> None:
             retry = None
         for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
                     namespaces.queue.drop_ended_sessions, namespaces.chat.drop_ended_sessions,
-                    retry):
+                    stats.fold_status_tally, retry):
             if job is None:
                 continue
             try:

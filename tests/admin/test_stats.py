@@ -109,3 +109,33 @@ def test_srs_by_status_counts_current_status(desk):
     assert by_status["CANCELLED"] == 1
     assert by_status["QUEUED"] == 0
     assert set(by_status) == {s.value for s in SRStatus}
+
+
+def test_all_time_counts_follow_every_status_change_and_folding_keeps_them(desk):
+    from sqlalchemy import func, select
+
+    from app.models import StatusTally
+
+    def direct() -> dict[str, int]:
+        counts = dict.fromkeys((s.value for s in SRStatus), 0)
+        for status, count in db.session.execute(
+                select(ServiceRequest.status, func.count()).group_by(ServiceRequest.status)):
+            counts[SRStatus(status).value] = count
+        return counts
+
+    ids = [_chat(desk, requested=NOW - timedelta(days=d))[1] for d in (1, 40, 400)]
+    for sr_id, status in ((ids[0], SRStatus.INPROGRESS), (ids[1], SRStatus.CANCELLED)):
+        sr = db.session.get(ServiceRequest, sr_id)
+        requests.update_service_request(sr_id, actor=desk.maria, expected_version=sr.version,
+                                        status=status)
+    assert stats.srs_by_status_all() == direct()
+    assert direct()["QUEUED"] == 1 and direct()["CANCELLED"] == 1
+
+    assert stats.fold_status_tally() == 3  # one row per status that has SRs
+    assert db.session.scalar(select(func.count()).select_from(StatusTally)) == 3
+    assert stats.srs_by_status_all() == direct()
+    assert stats.fold_status_tally() == 3  # folded already
+    sr = db.session.get(ServiceRequest, ids[0])
+    requests.update_service_request(ids[0], actor=desk.maria, expected_version=sr.version,
+                                    status=SRStatus.QUEUED)
+    assert stats.srs_by_status_all() == direct()

@@ -104,3 +104,32 @@ def test_manager_may_open_any_sr_and_agents_only_theirs(app, desk):
     assert page.status_code == 403 and "belongs to a group you are not in" in page.get_data(
         as_text=True)
     assert alice.get("/sr/SR424242").status_code == 404
+
+
+def test_my_work_costs_the_same_statements_for_3_or_12_srs(alice, desk):
+    """The group, owner and end user of every row come with the rows, not one query each."""
+    from flask import current_app
+
+    from app.extensions import db
+    from tests.support.sql import recorded
+
+    def statements_for(path: str) -> int:
+        # A context of its own, as a served request has: nothing an earlier request loaded
+        # (session, g) is at hand.
+        with current_app.app_context(), recorded(db.engine) as seen:
+            assert alice.get(path).status_code == 200
+        return len(seen)
+
+    def request(queue: str, n: int) -> None:  # each from another end user
+        chats.request_chat(name=f"User {n}", email=f"user{n}@example.com", queue=queue,
+                           question="Printer offline")
+
+    for n in range(3):
+        request("Software", n)
+    few = {path: statements_for(path) for path in ("/my-work?status=ALL",
+                                                   "/agent/api/my-work?status=ALL")}
+    for n in range(3, 12):
+        request("Hardware", n)
+    rows = alice.get("/agent/api/my-work?status=ALL").get_json()["service_requests"]
+    assert len(rows) == 12 and {r["owner_group"] for r in rows} == {"Software", "Hardware"}
+    assert {path: statements_for(path) for path in few} == few
