@@ -8,7 +8,7 @@ password ``demo``), and then, with one INSERT … SELECT per table over ``genera
 (a recursive common table expression on SQLite), the default sizes are: 1,000,000 SRs, each
 with its chat and two status-history rows, a transcript in the work log of every ended chat,
 10,000,000 chat messages, 200,000 end users, 50 chat queues, 300 agents (password
-``bench-pass``), 5,000 CIs and 50,000 assets. ``--scale`` multiplies the big tables.
+``bench-passphrase``), 5,000 CIs and 50,000 assets. ``--scale`` multiplies the big tables.
 
 It is a desk at steady state: nearly every SR ended long ago, and now ``--waiting`` chats wait
 in alice's queues and alice has ``--active`` live chats. Values are spread by arithmetic on the
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-AGENT_PASSWORD = "bench-pass"
+AGENT_PASSWORD = "bench-passphrase"  # as bench.servers
 YEARS = 3
 SPAN_SECONDS = YEARS * 365 * 86400
 
@@ -427,10 +427,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("url", help="database URL (an empty database; it is migrated)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply SRs, chats, messages, persons, CIs and assets")
-    parser.add_argument("--waiting", type=int, default=Sizes.waiting)
-    parser.add_argument("--active", type=int, default=Sizes.active)
+    for name in ("srs", "persons", "cis", "assets", "waiting", "active"):
+        parser.add_argument(f"--{name}", type=int, default=None,
+                            help=f"{name} (after --scale; default {getattr(Sizes, name):,})")
     args = parser.parse_args(argv)
-    sizes = replace(Sizes(), waiting=args.waiting, active=args.active).scaled(args.scale)
+    given = {name: value for name in ("srs", "persons", "cis", "assets", "waiting", "active")
+             if (value := getattr(args, name)) is not None}
+    now = {name: given[name] for name in ("waiting", "active") if name in given}
+    sizes = replace(replace(Sizes(), **now).scaled(args.scale), **given)
     print(f"filling: {sizes}", flush=True)
     seconds = fill(args.url, sizes)
     print(f"done in {seconds:.0f} s", flush=True)

@@ -124,7 +124,7 @@ def test_list_pages_cost_the_same_statements_for_3_or_12_rows(manager, desk, pag
         for n in range(start, start + count):
             open_chat_sr(queue="Hardware" if n % 2 else "Software", name=f"User {n}",
                          email=f"user{n}@example.com", question=f"Printer {n} offline")
-            people.create_user(f"agent{n}", "secret", display_name=f"Agent {n}",
+            people.create_user(f"agent{n}", "a long secret", display_name=f"Agent {n}",
                                groups=["Network"])
 
     rows(0, 3)
