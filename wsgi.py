@@ -52,10 +52,27 @@ def main() -> None:
     kwargs = {"host": host, "port": port, "use_reloader": False, "log_output": False}
     if app.config["ASYNC_MODE"] == "eventlet":
         # eventlet's WSGI server holds 1,024 connections by default: far too few for widgets.
-        kwargs["max_size"] = int(os.environ.get("MAX_CONNECTIONS", "10000"))
+        return serve_eventlet(host, port, int(os.environ.get("MAX_CONNECTIONS", "10000")))
     if app.config["ASYNC_MODE"] == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
     socketio.run(app, **kwargs)
+
+
+def serve_eventlet(host: str, port: int, max_size: int) -> None:
+    """What ``socketio.run`` does under eventlet, with TCP_NODELAY on the connections.
+
+    eventlet writes a response of more than 16 KB in two parts; with Nagle's algorithm the
+    second waits for the client's delayed ACK, ~40 ms added to every such page (measured:
+    56 ms -> 13 ms for an SR's edit screen). Accepted sockets inherit the option.
+    """
+    import socket
+
+    import eventlet.wsgi
+
+    family, *_, address = socket.getaddrinfo(host, port)[0]
+    listener = eventlet.listen(address, family)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    eventlet.wsgi.server(listener, app, log_output=False, max_size=max_size)
 
 
 def console() -> None:
