@@ -121,6 +121,7 @@ class DeskRun:
         self.agent_cookie = login(base, "alice", "demo")
         self.agent = requests.Session()
         self.agent.headers.update({"User-Agent": USER_AGENT, "Cookie": self.agent_cookie})
+        self.opened: list[int] = []  # chats this run opened, closed again at the end
 
     def _session(self, username: str, password: str) -> requests.Session:
         session = requests.Session()
@@ -230,6 +231,7 @@ class DeskRun:
             if answer.status_code != 201:
                 raise RuntimeError(f"chat request: HTTP {answer.status_code} {answer.text}")
             chat_id = answer.json()["chat_id"]
+            self.opened.append(chat_id)
             arrived = await asyncio.wait_for(future, 30)
             waiting_events.remove(future)
             t0 = time.perf_counter()
@@ -268,6 +270,7 @@ class DeskRun:
             "name": "Loop Visitor", "email": "loop@bench.example", "queue": "Hardware",
             "question": "Are you there?"})
         opened = answer.json()
+        self.opened.append(opened["chat_id"])
         agent = Connection(self.base, headers={"Cookie": self.agent_cookie,
                                                "User-Agent": USER_AGENT})
         received: dict[str, asyncio.Future] = {}
@@ -308,6 +311,19 @@ class DeskRun:
         line.ms[self.desk] = round(max(trips) * 1000, 1)
         line.size[self.desk] = f"worst of {len(trips)}"
 
+    async def close_opened(self) -> None:
+        """The desk is left as found: the chats this run opened are closed."""
+        conn = Connection(self.base, headers={"Cookie": self.agent_cookie,
+                                              "User-Agent": USER_AGENT})
+        await conn.open()
+        await conn.join("/chat", {"last_message_ids": {
+            str(chat): 2**31 - 1 for chat in [*self.facts.alice_active, *self.opened]}})
+        try:
+            for chat_id in self.opened:
+                await conn.call("/chat", "close", {"chat_id": chat_id})
+        finally:
+            await conn.close()
+
 
 def measure(desk: str, url: str, workdir: Path, lines: dict[str, Line]) -> None:
     facts = DeskFacts.read(url)
@@ -321,6 +337,7 @@ def measure(desk: str, url: str, workdir: Path, lines: dict[str, Line]) -> None:
         asyncio.run(run.sockets())
         _progress(f"{desk}: event loop")
         asyncio.run(run.event_loop())
+        asyncio.run(run.close_opened())
     finally:
         proc.stop()
 
