@@ -385,8 +385,7 @@ def migrate_and_seed(url: str) -> None:
     """Migrate to head and load the demo desk, as an installation would."""
     from flask_migrate import upgrade
 
-    from app import create_app
-    from app.desk import demo
+    from app import create_app, demo
     from app.extensions import db
 
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=url)

@@ -19,13 +19,15 @@ from sqlalchemy import func, select, text
 from app.desk import search, stats
 from app.extensions import db
 from app.models import Chat, ChatStatus, Person, ServiceRequest, StatusTally
-from tests.admin.conftest import sign_in
 from tests.conftest import BACKENDS
 from tests.support import databases
+from tests.support.accounts import sign_in
 from tests.support.sql import full_scans, plan, recorded
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG_TABLES = {"service_request", "chat", "chat_message", "person"}
+
+pytestmark = pytest.mark.slow  # fills and migrates two databases
 WAITING, ACTIVE = 20, 10
 
 

@@ -12,6 +12,7 @@ case runs in one transaction (`unit_of_work`), commits once, and only then are i
 - `people`: persons, accounts, person groups and chat-queue membership.
 - `presence`: which agents have a console open, across server processes.
 - `worklist`: what an agent may see (My work, SR access, pickers) and his preferences.
-- `stats`: the manager dashboard's figures.
+- `stats`: the manager dashboard's figures (all-time SR counts from a folded tally).
+- `search`: SRs, chats and persons by number or words, served by indexes on PostgreSQL.
 - `tokens`, `validation`, `settings`, `errors` (the `DeskError` family): the plumbing of rules.
 """

@@ -24,6 +24,7 @@ from sqlalchemy import Float, case, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from app.desk.unit_of_work import use_case
 from app.extensions import db
 from app.models import (
     AgentPresence,
@@ -209,6 +210,7 @@ def srs_by_status_all() -> dict[str, int]:
         select(StatusTally.status, func.sum(StatusTally.delta)).group_by(StatusTally.status)))
 
 
+@use_case
 def fold_status_tally() -> int:
     """Fold the tally's rows into one per status; returns the number of rows left.
 
@@ -220,7 +222,6 @@ def fold_status_tally() -> int:
     count = select(func.count()).select_from(table)
     rows = db.session.scalar(count)
     if rows <= len(SRStatus):  # folded already
-        db.session.rollback()
         return rows
     if db.session.get_bind().dialect.name == "postgresql":
         moved = table.delete().returning(table.c.status, table.c.delta).cte("moved")
@@ -236,7 +237,6 @@ def fold_status_tally() -> int:
         db.session.execute(table.delete().where(table.c.id <= last))
         if sums:
             db.session.execute(table.insert(), [{"status": s, "delta": d} for s, d in sums])
-    db.session.commit()
     return db.session.scalar(count)
 
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.desk import people
 from app.extensions import db
 from app.models import ConfigurationItem, PersonGroup, ServiceRequest
-from tests.admin.conftest import open_chat_sr, sign_in
+from tests.admin.conftest import open_chat_sr
+from tests.support.accounts import sign_in
 from tests.support.sql import recorded
 
 
