@@ -64,8 +64,9 @@ class Config:
         # Per-socket flood limit (token bucket): average events per second and burst size.
         self.SOCKET_EVENTS_PER_SECOND = float(env.get("SOCKET_EVENTS_PER_SECOND", "5"))
         self.SOCKET_EVENT_BURST = int(env.get("SOCKET_EVENT_BURST", "20"))
-        # Seconds between agent-presence heartbeats; a process silent for 3 beats is dead.
-        self.PRESENCE_HEARTBEAT = float(env.get("PRESENCE_HEARTBEAT", "10"))
+        # Seconds between a server process's heartbeats; one silent for 3 beats is dead (its
+        # agents count offline, its waiting end users as gone).
+        self.PRESENCE_HEARTBEAT = float(env.get("PRESENCE_HEARTBEAT", "2"))
         # Seconds between abandon/idle sweeps (empty: derived from the grace and time-out).
         self.REALTIME_SWEEP_INTERVAL = float(env.get("REALTIME_SWEEP_INTERVAL") or 0) or None
         self.SMTP_HOST = env.get("SMTP_HOST") or None

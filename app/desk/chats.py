@@ -522,21 +522,6 @@ def _attach_transcript(chat: Chat, agent: User | None) -> None:
 
 
 @use_case
-def mark_visitor_left(chat_id: int) -> None:
-    """The visitor's last connection dropped: start the abandon grace period."""
-    db.session.execute(
-        update(Chat).where(Chat.id == chat_id, Chat.visitor_left_at.is_(None))
-        .values(visitor_left_at=utcnow()).execution_options(synchronize_session=False))
-
-
-@use_case
-def mark_visitor_back(chat_id: int) -> None:
-    db.session.execute(
-        update(Chat).where(Chat.id == chat_id).values(visitor_left_at=None)
-        .execution_options(synchronize_session=False))
-
-
-@use_case
 def abandon_chat(chat_id: object, reason: str = "The end user left before an agent joined."
                  ) -> Chat | None:
     """A waiting chat whose visitor went away leaves the queue as ABANDONED."""

@@ -90,6 +90,27 @@ class MembershipChanged:
 
 
 @dataclass(frozen=True)
+class PresenceChanged:
+    """Agents' consoles opened or closed (or went with a server process that stopped): the
+    agents online of these queues changed."""
+
+    queue_ids: tuple[int, ...]
+    user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerNodesGone:
+    """Server processes left the desk: stopped cleanly, or `crashed` (stopped beating).
+
+    A process that crashed may have committed messages it never published: clients
+    elsewhere must catch up from the database.
+    """
+
+    nodes: tuple[str, ...]
+    crashed: bool
+
+
+@dataclass(frozen=True)
 class ServiceRequestChanged:
     sr_id: int
     number: str

@@ -5,7 +5,15 @@ from sqlalchemy import DDL, event
 from app.extensions import db
 from app.models.chat import Chat, ChatMessage, ChatStatus, SenderRole
 from app.models.mail import OutboxMessage, OutboxStatus
-from app.models.people import AgentPresence, Person, PersonGroup, Role, User, group_members
+from app.models.people import (
+    AgentPresence,
+    Person,
+    PersonGroup,
+    Role,
+    ServerNode,
+    User,
+    group_members,
+)
 from app.models.requests import (
     Asset,
     ConfigurationItem,
@@ -27,6 +35,6 @@ event.listen(db.metadata, "before_create",
 __all__ = [
     "AgentPresence", "Asset", "Chat", "ChatMessage", "ChatStatus", "ConfigurationItem",
     "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role", "SRSource", "SRStatus",
-    "SenderRole", "ServiceRequest", "StatusHistory", "StatusTally", "User", "WorkLogEntry",
-    "WorkLogType", "group_members", "utcnow",
+    "SenderRole", "ServerNode", "ServiceRequest", "StatusHistory", "StatusTally", "User",
+    "WorkLogEntry", "WorkLogType", "group_members", "utcnow",
 ]

@@ -73,6 +73,9 @@ class Chat(db.Model):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # When the visitor's last socket went away (None while connected): abandon grace period.
     visitor_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The server process holding the end user's socket (the last one he connected to): if
+    # that process dies, he counts as gone from its last heartbeat on.
+    visitor_node: Mapped[str | None] = mapped_column(String(64))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
 

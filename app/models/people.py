@@ -149,6 +149,17 @@ class User(UserMixin, db.Model):
         return self.username
 
 
+class ServerNode(db.Model):
+    """One row per running server process, refreshed by its heartbeat: a row that stops
+    being refreshed belongs to a process that died, whose sockets are then let go."""
+
+    __tablename__ = "server_node"
+
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class AgentPresence(db.Model):
     """One row per connected agent socket, so every process sees who is online."""
 
@@ -163,4 +174,5 @@ class AgentPresence(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-__all__ = ["AgentPresence", "Person", "PersonGroup", "Role", "User", "group_members"]
+__all__ = ["AgentPresence", "Person", "PersonGroup", "Role", "ServerNode", "User",
+           "group_members"]

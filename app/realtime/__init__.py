@@ -33,7 +33,7 @@ def _node_id() -> str:
 def init_app(app: Flask) -> None:
     """Build this app's namespaces and register them with its Socket.IO server."""
     node = _node_id()
-    namespaces = Namespaces(node=node, queue=QueueNamespace(node), chat=ChatNamespace())
+    namespaces = Namespaces(node=node, queue=QueueNamespace(node), chat=ChatNamespace(node))
     for namespace in (namespaces.queue, namespaces.chat):
         socketio.on_namespace(namespace)
     publisher.init_app(app)

@@ -8,7 +8,7 @@ import threading
 from flask import current_app, request
 
 from app import wire
-from app.desk import chat_access, chats
+from app.desk import chat_access, chats, presence
 from app.desk.errors import Forbidden, ValidationError
 from app.desk.validation import clean_id
 from app.models import SenderRole
@@ -43,8 +43,9 @@ class ChatNamespace(DeskNamespace):
                         "request_transcript"})
     light_events = frozenset({"send", "typing"})
 
-    def __init__(self) -> None:
+    def __init__(self, node: str) -> None:
         super().__init__(CHAT_NS)
+        self.node = node
         self._writer: MessageWriter | None = None
         self._writer_lock = threading.Lock()
 
@@ -81,8 +82,8 @@ class ChatNamespace(DeskNamespace):
                               name=chat.visitor.display_name, person_id=chat.visitor_id)
         self.socketio.server.enter_room(client.sid, chat_room(chat.id), namespace=CHAT_NS)
         self.register(client)
-        if chat.visitor_left_at is not None:
-            chats.mark_visitor_back(chat.id)
+        if chat.visitor_left_at is not None or chat.visitor_node != self.node:
+            presence.visitor_connected(chat.id, self.node)
         self.emit_to("history", publisher.history_payload(chat, after_id, for_agent=False),
                      to=client.sid)
         position = chats.queue_position(chat)
@@ -117,7 +118,7 @@ class ChatNamespace(DeskNamespace):
             return  # another tab of the same end user is still here
         with session_scope(f"marking the end user of chat {client.chat_id} as gone",
                            reraise=False):
-            chats.mark_visitor_left(client.chat_id)
+            presence.visitor_left(client.chat_id, self.node)
 
     # --- events --------------------------------------------------------------------------
 

@@ -30,7 +30,11 @@ def sweep_interval(config) -> float:
 
 
 def heartbeat_interval(config) -> float:
-    return max(0.5, float(config.get("PRESENCE_HEARTBEAT", 10)))
+    return max(0.5, float(config.get("PRESENCE_HEARTBEAT", 2)))
+
+
+# A node silent for this many heartbeats is dead.
+DEAD_AFTER_BEATS = 3
 
 
 MESSAGE_QUEUE_DOWN = "Live updates between the desk's servers are interrupted; retrying."
@@ -59,7 +63,7 @@ def message_queue_ok(config) -> bool:
 def run_once(app: Flask, namespaces) -> None:
     """One pass of every job, each in its own transaction; a failing job never stops the rest."""
     def local_visitors_are_here() -> None:
-        presence.visitors_still_here(namespaces.chat.visitor_chat_ids())
+        presence.visitors_still_here(namespaces.chat.visitor_chat_ids(), namespaces.node)
 
     with app.app_context():
         retry = namespaces.queue.retry_failed
@@ -79,18 +83,17 @@ def run_once(app: Flask, namespaces) -> None:
 
 
 def beat_once(app: Flask, namespaces) -> None:
-    from app.realtime import publisher
-
+    """This process is alive; the processes that stopped beating are let go of."""
     config = app.config
     with app.app_context():
         try:
             with session_scope("presence heartbeat"):
-                presence.heartbeat(namespaces.node)
-                stale = presence.purge_stale(3 * heartbeat_interval(config))
-                if stale:
-                    log.info("removed agents of stopped server processes; refreshing %s",
-                             stale)
-                    publisher.refresh_queues(stale)
+                if not presence.heartbeat(namespaces.node):
+                    namespaces.queue.present_again()  # new, or declared dead while frozen
+            with session_scope("looking for dead server processes"):
+                gone = presence.purge_dead_nodes(DEAD_AFTER_BEATS * heartbeat_interval(config))
+                if gone:
+                    log.warning("server processes stopped beating: %s", ", ".join(gone))
         except Exception:  # noqa: BLE001
             log.exception("presence heartbeat failed")
             namespaces.queue.report_outage()  # the database is unreachable: say so

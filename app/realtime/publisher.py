@@ -230,6 +230,10 @@ def _membership_changed(event: events.MembershipChanged) -> None:
     refresh_queues(event.group_ids)
 
 
+def _presence_changed(event: events.PresenceChanged) -> None:
+    refresh_queues(event.queue_ids)
+
+
 _HANDLERS = {
     events.ChatWaiting: _chat_waiting,
     events.ChatAccepted: _chat_accepted,
@@ -239,4 +243,5 @@ _HANDLERS = {
     events.ChatTransferred: _chat_transferred,
     events.SessionsEnded: _sessions_ended,
     events.MembershipChanged: _membership_changed,
+    events.PresenceChanged: _presence_changed,
 }

@@ -8,7 +8,7 @@ from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import wire
-from app.desk import chats, presence
+from app.desk import chats, events, presence
 from app.desk.errors import DeskError
 from app.realtime import publisher
 from app.realtime.auth import AGENT, SocketClient, agent_identity, load_agent
@@ -52,12 +52,17 @@ class QueueNamespace(DeskNamespace):
         was_error, client.state_error = client.state_error, "error" in state
         if not (was_error and client.state_error):  # an unchanged error is not repeated
             self.emit_to("queue_state", state, to=client.sid)
-        if client.state_error:
-            return
-        # This agent now counts as online: the others and the waiting end users see it.
-        with database_errors(f"telling the queues that agent {client.user_id} is online",
-                             reraise=False):
-            publisher.refresh_queues(client.queue_ids)
+
+    def present_again(self) -> None:
+        """This process was declared dead while it was alive (frozen for too long): its
+        consoles count as online again."""
+        with events.batched():
+            for client in self.local_clients():
+                try:
+                    with session_scope(f"registering agent socket {client.sid} again"):
+                        presence.agent_connected(client.sid, load_agent(client), self.node)
+                except DeskError:  # his session ended meanwhile: the sweeper drops it
+                    pass
 
     def report_outage(self, message: str | None = None) -> None:
         """The database or the message queue is gone: every indicator here shows an error
@@ -82,7 +87,7 @@ class QueueNamespace(DeskNamespace):
         if client is None:
             return
         with session_scope(f"removing the presence of {client.sid}", reraise=False):
-            publisher.refresh_queues(presence.agent_disconnected(client.sid))
+            presence.agent_disconnected(client.sid)
 
     @fields("chat_id")
     def on_accept(self, client: SocketClient, payload: dict) -> dict:

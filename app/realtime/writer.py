@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chats
 from app.desk.errors import DeskError, server_error, unavailable
+from app.extensions import db
 from app.realtime.base import origin_sid, session_scope
 from app.realtime.rooms import CHAT_NS
 
@@ -52,7 +53,13 @@ class MessageWriter:
         server.start_background_task(self._run)
 
     def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
-        """Store the draft with whatever else is waiting; (message, created) or DeskError."""
+        """Store the draft with whatever else is waiting; (message, created) or DeskError.
+
+        The caller's database session is ended first: a handler that waited for the writer
+        while holding a pooled connection (e.g. the one that loaded the agent) could take
+        the last one the writer needs, and both would wait for the pool's time-out.
+        """
+        db.session.remove()
         item = _Pending(app, draft, sid, self._done_event())
         self._pending.append(item)
         self._wakeup.set()

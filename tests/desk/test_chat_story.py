@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.desk import chats, events
+from app.desk import chats, events, presence
 from app.desk.chats import Sender
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound
 from app.extensions import db
@@ -159,7 +159,7 @@ def test_only_the_chat_agent_may_write_or_close(desk):
 
 def test_visitor_who_leaves_before_accept_is_abandoned_after_the_grace_period(desk, published):
     result = ask()
-    chats.mark_visitor_left(result.chat.id)
+    presence.visitor_left(result.chat.id)
     assert chats.abandon_expired(grace_seconds=3600) == []
     assert chats.abandon_expired(grace_seconds=0) == [result.chat.id]
     chat = db.session.get(Chat, result.chat.id)
@@ -170,8 +170,8 @@ def test_visitor_who_leaves_before_accept_is_abandoned_after_the_grace_period(de
 
 def test_visitor_who_comes_back_is_not_abandoned(desk):
     result = ask()
-    chats.mark_visitor_left(result.chat.id)
-    chats.mark_visitor_back(result.chat.id)
+    presence.visitor_left(result.chat.id)
+    presence.visitor_connected(result.chat.id, "node-a")
     assert chats.abandon_expired(grace_seconds=0) == []
 
 
