@@ -201,15 +201,21 @@ def waiting_chats(user: User) -> list[Chat]:
         return []
     return list(db.session.scalars(
         select(Chat).where(Chat.status == ChatStatus.WAITING, Chat.queue_id.in_(queue_ids))
-        .order_by(Chat.requested_at, Chat.id)
+        .options(*_WITH_SUMMARY).order_by(Chat.requested_at, Chat.id)
     ))
 
 
 def active_chats(user: User) -> list[Chat]:
     return list(db.session.scalars(
         select(Chat).where(Chat.agent_id == user.id, Chat.status == ChatStatus.ACTIVE)
-        .order_by(Chat.accepted_at, Chat.id)
+        .options(*_WITH_SUMMARY).order_by(Chat.accepted_at, Chat.id)
     ))
+
+
+# A chat with what its summary shows (queue, SR, end user, agent) in the same SELECT: lists
+# of 200 chats cost one statement, not four per chat.
+_WITH_SUMMARY = (joinedload(Chat.queue), joinedload(Chat.service_request),
+                 joinedload(Chat.visitor), joinedload(Chat.agent))
 
 
 # --- accept ------------------------------------------------------------------------------
@@ -477,10 +483,29 @@ def _refusal(chat_id: int, sender: Sender) -> DeskError:
 
 def history(chat_id: object, after_id: object = None) -> list[dict]:
     """Every message of a chat in order, or only those after `after_id` (reconnect)."""
-    query = select(ChatMessage).where(ChatMessage.chat_id == clean_id(chat_id, "chat_id"))
-    if after_id not in (None, 0, "0", ""):
-        query = query.where(ChatMessage.id > clean_id(after_id, "after_id"))
-    return [wire.message_of(m) for m in db.session.scalars(query.order_by(ChatMessage.id))]
+    key = clean_id(chat_id, "chat_id")
+    after = None if after_id in (None, 0, "0", "") else clean_id(after_id, "after_id")
+    return histories({key: after})[key]
+
+
+def histories(cursors: dict[int, int | None]) -> dict[int, list[dict]]:
+    """The messages of several chats (their ids, cleaned) in one SELECT: all of a chat's, or
+    those after its cursor; each chat's in order."""
+    table = ChatMessage.__table__
+    whole = [chat_id for chat_id, after in cursors.items() if not after]
+    conditions = [table.c.chat_id.in_(whole)] if whole else []
+    conditions += [and_(table.c.chat_id == chat_id, table.c.id > after)
+                   for chat_id, after in cursors.items() if after]
+    found: dict[int, list[dict]] = {chat_id: [] for chat_id in cursors}
+    if not conditions:
+        return found
+    rows = db.session.execute(
+        select(table.c.id, table.c.chat_id, table.c.sender_role, table.c.sender_name,
+               table.c.body, table.c.sent_at, table.c.client_id)
+        .where(or_(*conditions)).order_by(table.c.chat_id, table.c.id))
+    for row in rows:
+        found[row.chat_id].append(wire.message(*row))
+    return found
 
 
 # --- close, abandon, time-out, transfer --------------------------------------------------

@@ -106,9 +106,11 @@ class ChatNamespace(DeskNamespace):
         user = load_agent(client)
         self.socketio.server.enter_room(client.sid, agent_room(user.id), namespace=CHAT_NS)
         self.register(client)
-        for chat in chats.active_chats(user):
-            self.emit_to("history", publisher.history_payload(
-                chat, known.get(chat.id), for_agent=True), to=client.sid)
+        live = chats.active_chats(user)
+        messages = chats.histories({chat.id: known.get(chat.id) for chat in live})
+        for chat in live:
+            self.emit_to("history", wire.history(chat, messages[chat.id], for_agent=True),
+                         to=client.sid)
 
     def on_disconnect(self, reason=None):
         client = self.forget(request.sid)

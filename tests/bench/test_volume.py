@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.live, pytest.mark.slow, pytest.mark.timeout(600)]
 def test_volume_run_measures_every_line_on_both_desks(tmp_path, capsys):
     admin = databases.postgres_admin_url()
     report = tmp_path / "volume.json"
-    volume.main(["--postgres", admin, "--scale", "0.001", "--json", str(report)])
+    volume.main(["--postgres", admin, "--scale", "0.001", "--repeat", "1", "--json",
+                 str(report)])
     lines = json.loads(report.read_text())
     assert len(lines) >= 15
     for name, line in lines.items():
