@@ -12,6 +12,7 @@ grouped.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from app.realtime.rooms import CHAT_NS
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
 WAIT_SECONDS = 30.0
+# The writer's own connection is checked with a ping after this many idle seconds (the
+# server or a proxy may have dropped it); between busy batches it is used as it is.
+IDLE_PING_SECONDS = 30.0
 
 # While the writer publishes a batch: {(chat id, client id): sid of the socket that sent it},
 # so that the author's socket (which has the message in its acknowledgement) is skipped.
@@ -50,6 +54,7 @@ class MessageWriter:
         self._pending: deque[_Pending] = deque()
         self._done_event = _one_shot_event_factory(server)
         self._wakeup = server.eio.create_event()
+        self._connection = None  # (app, Connection, last used): the writer's own
         server.start_background_task(self._run)
 
     def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
@@ -107,8 +112,13 @@ class MessageWriter:
                                        if (key := _key(item.draft)) is not None})
             with items[0].app.app_context(), \
                     session_scope(f"writing {len(items)} chat messages"):
+                # The session's transaction runs on the writer's own connection: no pool
+                # checkout, and no ping of a pooled connection, per batch.
+                db.session.connection(bind_arguments={"bind": self._own_connection(
+                    items[0].app)})
                 return chats.post_messages([item.draft for item in items])
         except SQLAlchemyError:
+            self._drop_connection()  # a new one for the next batch, if this one broke
             return [unavailable()] * len(items)
         except Exception:  # noqa: BLE001 - the writer must outlive any one batch
             log.exception("error writing %d chat messages", len(items))
@@ -116,6 +126,36 @@ class MessageWriter:
         finally:
             if token is not None:
                 BATCH_ORIGINS.reset(token)
+
+
+    def _own_connection(self, app):  # noqa: ANN001
+        """The connection this writer keeps for itself (one per app it writes for)."""
+        now = time.monotonic()
+        if self._connection is not None:
+            owner, connection, used = self._connection
+            if owner is not app or connection.closed or connection.invalidated:
+                self._drop_connection()
+            elif now - used > IDLE_PING_SECONDS:
+                try:
+                    connection.exec_driver_sql("SELECT 1")
+                    connection.rollback()
+                except SQLAlchemyError:
+                    self._drop_connection()
+        if self._connection is None:
+            self._connection = (app, db.engine.connect(), now)
+        owner, connection, _ = self._connection
+        self._connection = (owner, connection, now)
+        return connection
+
+    def _drop_connection(self) -> None:
+        if self._connection is None:
+            return
+        _, connection, _ = self._connection
+        self._connection = None
+        try:
+            connection.close()
+        except SQLAlchemyError:
+            log.warning("the message writer's connection did not close cleanly")
 
 
 class _EventletDone:
