@@ -79,8 +79,10 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         vendor,
         widget,
     )
+    from app.files import storage
 
     logs.init_app(app)
+    storage.init_app(app)
     security_headers.init_app(app)
     health.init_app(app)
     metrics.init_app(app)

@@ -91,6 +91,22 @@ class Config:
         # With no SMTP_HOST, messages are written as .eml files here (default: instance/mail).
         self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR") or None
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "")
+        # Files in chats: bytes per file (refused before the body is read), files per chat
+        # and per message, pixels per image, and how long links to them live (seconds).
+        self.ATTACHMENT_MAX_BYTES = int(env.get("ATTACHMENT_MAX_BYTES", str(10_000_000)))
+        self.ATTACHMENT_MAX_PER_CHAT = int(env.get("ATTACHMENT_MAX_PER_CHAT", "30"))
+        self.ATTACHMENT_MAX_PER_MESSAGE = int(env.get("ATTACHMENT_MAX_PER_MESSAGE", "10"))
+        self.ATTACHMENT_MAX_PIXELS = int(env.get("ATTACHMENT_MAX_PIXELS", str(40_000_000)))
+        self.ATTACHMENT_LINK_MAX_AGE = int(env.get("ATTACHMENT_LINK_MAX_AGE", str(12 * 3600)))
+        self.ATTACHMENT_MAIL_LINK_MAX_AGE = int(env.get("ATTACHMENT_MAIL_LINK_MAX_AGE",
+                                                        str(30 * 24 * 3600)))
+        # Where their bytes live: "database" (default) or "s3" (any S3-compatible store;
+        # credentials from the usual AWS_* variables or the machine's role).
+        self.ATTACHMENT_STORAGE = env.get("ATTACHMENT_STORAGE", "database")
+        self.ATTACHMENT_S3_BUCKET = env.get("ATTACHMENT_S3_BUCKET") or None
+        self.ATTACHMENT_S3_PREFIX = env.get("ATTACHMENT_S3_PREFIX", "")
+        self.ATTACHMENT_S3_ENDPOINT_URL = env.get("ATTACHMENT_S3_ENDPOINT_URL") or None
+        self.ATTACHMENT_S3_REGION = env.get("ATTACHMENT_S3_REGION") or None
         self.FLASK_ADMIN_SWATCH = "cerulean"
         # Calendar days of the desk dashboard ("today", the last 7 days): an IANA zone name.
         self.DESK_TIMEZONE = env.get("DESK_TIMEZONE", "UTC")

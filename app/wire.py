@@ -8,9 +8,11 @@ no request, no session state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from app.models import (
+    Attachment,
     Chat,
     ChatMessage,
     Person,
@@ -30,8 +32,10 @@ def iso_time(moment: datetime | None) -> str | None:
 # --- chat ----------------------------------------------------------------------------------
 
 def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
-            sent_at: datetime, client_id: str | None) -> dict:
-    """A chat message (built from values, so the message writer needs no model object)."""
+            sent_at: datetime, client_id: str | None, attachments: Iterable[dict] = ()
+            ) -> dict:
+    """A chat message (built from values, so the message writer needs no model object);
+    `attachments` are the files it carries, as `attachment` shows them."""
     return {
         "id": id,
         "chat_id": chat_id,
@@ -39,12 +43,28 @@ def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
         "body": body,
         "sent_at": iso_time(sent_at),
         "client_id": client_id,
+        "attachments": list(attachments),
     }
 
 
-def message_of(row: ChatMessage) -> dict:
+def message_of(row: ChatMessage, attachments: Iterable[dict] = ()) -> dict:
     return message(row.id, row.chat_id, row.sender_role, row.sender_name, row.body,
-                   row.sent_at, row.client_id)
+                   row.sent_at, row.client_id, attachments)
+
+
+def attachment(row: Attachment, url: str, thumbnail_url: str | None) -> dict:
+    """A file in a chat: `url` (and `thumbnail_url` for images) are signed links that
+    expire, relative to the desk's address."""
+    return {
+        "id": row.public_id,
+        "name": row.name,
+        "size": row.size,
+        "content_type": row.content_type,
+        "url": url,
+        "thumbnail_url": thumbnail_url,
+        "width": row.width,
+        "height": row.height,
+    }
 
 
 def chat_summary(chat: Chat) -> dict:

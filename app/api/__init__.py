@@ -1,4 +1,5 @@
-"""HTTP JSON endpoints for the end-user widget (documented in docs/protocol.md).
+"""HTTP endpoints for the end-user widget (documented in docs/protocol.md): chat requests
+here, files in chats in `attachments`.
 
 The widget is embedded in other sites and authenticates with the visitor token it gets here,
 never with cookies: the blueprint is CSRF-exempt, and CORS is open only to the configured
@@ -63,11 +64,14 @@ def create_chat_request():
         current_app.config["VISITOR_TOKEN_MAX_AGE"])), 201
 
 
+from app.api import attachments  # noqa: E402,F401 - register the file routes on bp
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)
     origins = [origin.rstrip("/") for origin in app.config.get("WIDGET_ALLOWED_ORIGINS", [])]
     # Per application (not on the shared blueprint object), so each app keeps its own origins.
     CORS(app, resources={r"/api/*": {"origins": origins or []}},
-         methods=["POST", "OPTIONS"], allow_headers=["Content-Type"], max_age=600,
-         supports_credentials=False)
+         methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Authorization"],
+         expose_headers=["Content-Disposition"], max_age=600, supports_credentials=False)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import wire
-from app.desk import events, people, requests
+from app.desk import attachments, events, people, requests
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
@@ -304,6 +304,7 @@ class Draft:
     sender: Sender
     body: object
     client_id: object
+    attachment_ids: object = None  # public ids of files uploaded to the chat, not yet sent
 
 
 def post_message(chat_id: object, sender: Sender, body: object, client_id: object
@@ -328,42 +329,54 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
         raise RuntimeError("post_messages runs as a use case of its own")
     outcomes: list = [None] * len(drafts)
     valid: list[tuple[int, int, Sender, str, str]] = []
+    files: dict[int, tuple[str, ...]] = {}  # draft index -> attachment ids
     for index, draft in enumerate(drafts):
         try:
-            valid.append((index, *_clean_draft(draft)))
+            names = attachments.clean_ids(draft.attachment_ids)
+            valid.append((index, *_clean_draft(draft, with_files=bool(names))))
         except DeskError as exc:
             outcomes[index] = exc
+            continue
+        if names:
+            files[index] = names
     if not valid:
         return outcomes
     try:
         with transaction():
-            stored, refused = _store(valid)
-    except IntegrityError:
-        # A client id seen before (a client's retry): sort the drafts out one by one.
+            stored, refused, file_refusals = _store(valid, files)
+    except (IntegrityError, attachments.AlreadySent) as exc:
+        # A client id seen before (a client's retry), or a file another message took a
+        # moment ago: sort the drafts out one by one.
         if len(valid) > 1:
             return [outcome if outcome is not None else post_messages([drafts[index]])[0]
                     for index, outcome in enumerate(outcomes)]
         _, chat, _, _, client_id = valid[0]
         existing = _message_by_client_id(chat, client_id)
         if existing is None:
+            if isinstance(exc, attachments.AlreadySent):
+                db.session.rollback()
+                return [Conflict("attachment_sent", "A file of this message was sent "
+                                 "already.", "attachment_ids")]
             raise
         db.session.rollback()
-        return [(wire.message_of(existing), False)]
+        return [(_message_with_files(existing), False)]
     for index, chat, sender, _, client_id in refused:
         existing = _message_by_client_id(chat, client_id)
         if existing is not None:
-            outcomes[index] = (wire.message_of(existing), False)
+            outcomes[index] = (_message_with_files(existing), False)
         else:
-            outcomes[index] = _refusal(chat, sender)
+            outcomes[index] = file_refusals.get(index) or _refusal(chat, sender)
     db.session.rollback()  # end the read of refusals; nothing is pending
     for index, message in stored:
         outcomes[index] = (message, True)
     return outcomes
 
 
-def _store(valid: list) -> tuple[list[tuple[int, dict]], list]:
+def _store(valid: list, files: dict[int, tuple[str, ...]]
+           ) -> tuple[list[tuple[int, dict]], list, dict[int, DeskError]]:
     """Stamp the chats and insert the messages they take, in the caller's transaction;
-    returns [(draft index, stored message)] and the refused drafts."""
+    returns [(draft index, stored message)], the refused drafts, and why those that name
+    files they may not send were refused."""
     now = utcnow()
     connection = db.session.connection()
     visitor_chats = {chat for _, chat, sender, _, _ in valid if sender.role != SenderRole.AGENT}
@@ -379,20 +392,34 @@ def _store(valid: list) -> tuple[list[tuple[int, dict]], list]:
         else:
             ok = chat in open_chats
         (accepted if ok else refused).append(item)
+    file_refusals = attachments.unusable(connection, {
+        index: (chat, sender.role, sender.user_id, files[index])
+        for index, chat, sender, _, _ in accepted if index in files}) if files else {}
+    if file_refusals:
+        refused += [item for item in accepted if item[0] in file_refusals]
+        accepted = [item for item in accepted if item[0] not in file_refusals]
     rows = [{"chat_id": chat, "sender_role": sender.role, "sender_name": sender.name,
              "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now}
             for _, chat, sender, text, client_id in accepted]
     ids = _insert_messages(connection, rows) if rows else []
+    if files:
+        attachments.link_to_messages(connection, {
+            new_id: files[item[0]] for item, new_id in zip(accepted, ids, strict=True)
+            if item[0] in files})
     stored = []
     for (index, chat, sender, text, client_id), new_id in zip(accepted, ids, strict=True):
-        payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id)
+        carried = attachments.by_public_ids(files[index]) if index in files else ()
+        payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id,
+                               carried)
         stored.append((index, payload))
         agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
         events.record(events.MessagePosted(chat, payload, agent_id))
-    return stored, refused
+    return stored, refused, file_refusals
 
 
-def _clean_draft(draft: Draft) -> tuple[int, Sender, str, str]:
+def _clean_draft(draft: Draft, *, with_files: bool) -> tuple[int, Sender, str, str]:
+    """The draft's chat, sender, text and client id; the text may be empty when files go
+    with it."""
     chat_key = clean_id(draft.chat_id, "chat_id")
     client_id = draft.client_id
     if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > CLIENT_ID_MAX:
@@ -403,7 +430,9 @@ def _clean_draft(draft: Draft) -> tuple[int, Sender, str, str]:
     limit = setting("CHAT_MESSAGE_MAX_LENGTH")
     text = clean_text(draft.body, "body", max_length=limit, required=False)
     if text is None:
-        raise ValidationError("empty", "An empty message cannot be sent.", "body")
+        if not with_files:
+            raise ValidationError("empty", "An empty message cannot be sent.", "body")
+        text = ""
     return chat_key, draft.sender, text, client_id
 
 
@@ -464,6 +493,10 @@ _INSERT_MESSAGES_RETURNING = _INSERT_MESSAGE.returning(
     ChatMessage.__table__.c.client_id)
 
 
+def _message_with_files(row: ChatMessage) -> dict:
+    return wire.message_of(row, attachments.of_messages([row.id]).get(row.id, ()))
+
+
 def _message_by_client_id(chat_id: int, client_id: str) -> ChatMessage | None:
     return db.session.scalars(select(ChatMessage).where(
         ChatMessage.chat_id == chat_id, ChatMessage.client_id == client_id)).first()
@@ -503,8 +536,10 @@ def histories(cursors: dict[int, int | None]) -> dict[int, list[dict]]:
         select(table.c.id, table.c.chat_id, table.c.sender_role, table.c.sender_name,
                table.c.body, table.c.sent_at, table.c.client_id)
         .where(or_(*conditions)).order_by(table.c.chat_id, table.c.id))
+    rows = rows.all()
+    files = attachments.of_chats(list(cursors)) if rows else {}
     for row in rows:
-        found[row.chat_id].append(wire.message(*row))
+        found[row.chat_id].append(wire.message(*row, files.get(row.id, ())))
     return found
 
 
@@ -539,7 +574,9 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
 
 
 def _attach_transcript(chat: Chat, agent: User | None) -> None:
-    lines = [f"[{m.sent_at.strftime('%Y-%m-%d %H:%M:%S')} UTC] {m.sender_name}: {m.body}"
+    files = attachments.names_by_message(chat.id)
+    lines = [f"[{m.sent_at.strftime('%Y-%m-%d %H:%M:%S')} UTC] {m.sender_name}: "
+             + " ".join(filter(None, [m.body, *files.get(m.id, ())]))
              for m in chat.messages]
     requests.add_transcript(
         chat.sr_id, author=agent.person if agent else None,

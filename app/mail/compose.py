@@ -65,8 +65,12 @@ def queue_transcript(chat: Chat) -> OutboxMessage | None:
     person = chat.visitor
     if not person.email:
         return None
+    from app.desk.attachments import mail_links
+
     sr = chat.service_request
-    text, html = _render("transcript", sr=sr, chat=chat, person=person, messages=chat.messages)
+    text, html = _render("transcript", sr=sr, chat=chat, person=person, messages=chat.messages,
+                         files=mail_links(chat.id),
+                         link_days=setting("ATTACHMENT_MAIL_LINK_MAX_AGE") // 86400)
     return enqueue(kind="transcript", to_address=person.email, to_name=person.display_name,
                    subject=f"[{sr.number}] Transcript of your chat: {sr.summary}",
                    body_text=text, body_html=html, sr=sr)

@@ -4,6 +4,8 @@ from sqlalchemy import DDL, event
 
 from app.extensions import db
 from app.models.chat import Chat, ChatMessage, ChatStatus, SenderRole
+from app.models.context import ChatContext
+from app.models.files import Attachment, StoredFile
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.people import (
     AgentPresence,
@@ -33,8 +35,9 @@ event.listen(db.metadata, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 __all__ = [
-    "AgentPresence", "Asset", "Chat", "ChatMessage", "ChatStatus", "ConfigurationItem",
-    "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role", "SRSource", "SRStatus",
-    "SenderRole", "ServerNode", "ServiceRequest", "StatusHistory", "StatusTally", "User",
+    "AgentPresence", "Asset", "Attachment", "Chat", "ChatContext", "ChatMessage", "ChatStatus",
+    "ConfigurationItem", "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role",
+    "SRSource", "SRStatus", "SenderRole", "ServerNode", "ServiceRequest", "StatusHistory",
+    "StatusTally", "StoredFile", "User",
     "WorkLogEntry", "WorkLogType", "group_members", "utcnow",
 ]

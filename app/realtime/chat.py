@@ -124,14 +124,15 @@ class ChatNamespace(DeskNamespace):
 
     # --- events --------------------------------------------------------------------------
 
-    @fields("chat_id", "body", "client_id")
+    @fields("chat_id", "client_id", optional=("body", "attachment_ids"))
     def on_send(self, client: SocketClient, payload: dict) -> dict:
         chat_id = clean_id(payload["chat_id"], "chat_id")  # "17" and 17 are the same chat
         if client.is_agent:
             sender = chats.Sender.agent(load_agent(client))
         else:
             sender = chat_access.visitor_sender(client.chat_id, chat_id, client.name)
-        draft = chats.Draft(chat_id, sender, payload["body"], payload["client_id"])
+        draft = chats.Draft(chat_id, sender, payload.get("body", ""), payload["client_id"],
+                            payload.get("attachment_ids"))
         message, created = self.writer().post(current_app._get_current_object(), draft,
                                              client.sid)
         return {"ok": True, "message": message, "duplicate": not created}

@@ -113,7 +113,7 @@ def test_messages_both_ways_are_ordered_time_stamped_and_deduplicated(desk, publ
     assert m1["sender"] == {"role": "VISITOR", "name": "Eve End-User"}
     assert m2["sender"] == {"role": "AGENT", "name": "Alice Agent"}
     assert m1["sent_at"].endswith("Z") and m1["sent_at"] <= m2["sent_at"]
-    assert set(m1) == {"id", "chat_id", "sender", "body", "sent_at", "client_id"}
+    assert set(m1) == {"id", "chat_id", "sender", "body", "sent_at", "client_id", "attachments"}
     history = chats.history(chat.id)
     assert [m["client_id"][:8] for m in history] == ["question", "greeting", "v-1", "a-1"]
     assert chats.history(chat.id, after_id=m1["id"]) == [m2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.desk import chats
+from app.extensions import db
 from app.mail import sender as mail_sender
 from app.models import SenderRole
 from tests.mail.support import chat_from, outbox
@@ -59,3 +60,38 @@ def test_a_transcript_request_delivers_the_whole_chat_in_order(desk, smtp):
     assert "<script>" not in html
     assert "Tray 2. &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert len(re.findall(r"<tr>", html)) >= len(stored)
+
+
+def test_the_transcript_names_each_file_with_a_link_the_end_user_can_open(app, desk, smtp):
+    from app.desk import attachments
+    from tests.support import files
+
+    app.config["PUBLIC_BASE_URL"] = "https://desk.example.com"
+    chat = chat_from(desk, name="Erin", question="The VPN client shows an error")
+    shot = attachments.upload(chat.id, attachments.Uploader(SenderRole.VISITOR),
+                              "vpn-error.png", files.png())
+    chats.post_messages([chats.Draft(chat.id, chats.Sender.visitor(chat), "See this",
+                                     "c1", [shot.public_id])])
+    chats.close_chat(chat.id, by=SenderRole.VISITOR)
+    transcript = chat.service_request.work_log[-1].details
+    assert "See this [file: vpn-error.png," in transcript  # on the SR too
+
+    chats.request_transcript(chat.id)
+    assert mail_sender.send_due().sent == 1
+    [mail] = smtp.received
+    text, html = mail.part("plain"), mail.part("html")
+    [link] = re.findall(r"File: vpn-error\.png \([^)]*\) (\S+)", text)
+    assert link.startswith("https://desk.example.com/api/attachments/mail/")
+    assert f'href="{link}"' in html and "The links to files work for 30 days" in text
+    # The link opens the file from a mailbox, with no token and no session.
+    opened = app.test_client().get(link.removeprefix("https://desk.example.com"))
+    assert opened.status_code == 200 and opened.data == files.png()
+    assert opened.headers["X-Content-Type-Options"] == "nosniff"
+    # A changed character, or a renewed visitor key, and it opens nothing.
+    path = link.removeprefix("https://desk.example.com")
+    token = path.split("/")[4]
+    changed = token[:5] + ("B" if token[5] != "B" else "C") + token[6:]
+    assert app.test_client().get(path.replace(token, changed)).status_code == 404
+    chat.visitor_key = "renewed"
+    db.session.commit()
+    assert app.test_client().get(path).status_code == 404
