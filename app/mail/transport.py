@@ -2,7 +2,7 @@
 
 A transport raises DeliveryError, saying whether the failure belongs to this message
 (``permanent``) or to the transport (``stop_pass``); the outbox sender decides what that
-means for the row (app/mail/sender.py).
+means for the row (app/outbox/sender.py).
 """
 
 from __future__ import annotations
@@ -20,22 +20,11 @@ from pathlib import Path
 
 from app.mail.compose import header_text
 from app.models import OutboxMessage, utcnow
+from app.outbox.sender import DeliveryError
+
+__all__ = ["DeliveryError", "FileTransport", "SmtpTransport", "compact_time"]
 
 log = logging.getLogger(__name__)
-
-
-class DeliveryError(Exception):
-    """A message could not be handed over.
-
-    ``permanent``: this message will never go (bad address, 5xx refusal): FAILED at once.
-    ``stop_pass``: the transport itself is broken (server down, bad settings): the other due
-    messages would fail the same way, so the pass ends and they keep their turn.
-    """
-
-    def __init__(self, message: str, *, permanent: bool = False, stop_pass: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-        self.stop_pass = stop_pass
 
 
 def compact_time(moment: datetime | None) -> str:
