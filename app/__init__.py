@@ -73,6 +73,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         auth,
         cli,
         health,
+        integration,
         metrics,
         realtime,
         security_headers,
@@ -90,6 +91,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     auth.init_app(app)
     agent.init_app(app)
     api.init_app(app)
+    integration.init_app(app)
     widget.init_app(app)
     realtime.init_app(app)
     admin.init_app(app)

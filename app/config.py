@@ -90,6 +90,17 @@ class Config:
         self.MAIL_SENDING_TIMEOUT = float(env.get("MAIL_SENDING_TIMEOUT", "300"))
         # With no SMTP_HOST, messages are written as .eml files here (default: instance/mail).
         self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR") or None
+        # Webhooks: a sender in every server process (seconds between rounds; 0 = off; the
+        # process wakes it at once for what it wrote itself), a time-out per call, back-off
+        # (WEBHOOK_RETRY_DELAY doubling up to the maximum; FAILED after WEBHOOK_MAX_ATTEMPTS:
+        # about two and a half days), and private or loopback receivers only when allowed.
+        self.WEBHOOK_WORKER_INTERVAL = float(env.get("WEBHOOK_WORKER_INTERVAL", "2"))
+        self.WEBHOOK_TIMEOUT = float(env.get("WEBHOOK_TIMEOUT", "5"))
+        self.WEBHOOK_MAX_ATTEMPTS = int(env.get("WEBHOOK_MAX_ATTEMPTS", "20"))
+        self.WEBHOOK_RETRY_DELAY = float(env.get("WEBHOOK_RETRY_DELAY", "10"))
+        self.WEBHOOK_RETRY_MAX_DELAY = float(env.get("WEBHOOK_RETRY_MAX_DELAY", "21600"))
+        self.WEBHOOK_SENDING_TIMEOUT = float(env.get("WEBHOOK_SENDING_TIMEOUT", "300"))
+        self.WEBHOOK_ALLOW_PRIVATE = _bool(env.get("WEBHOOK_ALLOW_PRIVATE"))
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "")
         # Files in chats: bytes per file (refused before the body is read), files per chat
         # and per message, pixels per image, and how long links to them live (seconds).
@@ -164,6 +175,8 @@ class TestingConfig(Config):
         self.TESTING = True
         self.ASYNC_MODE = "threading"
         self.MAIL_WORKER_INTERVAL = 0
+        self.WEBHOOK_WORKER_INTERVAL = 0
+        self.WEBHOOK_ALLOW_PRIVATE = True  # the tests' receivers listen on loopback
         self.RATELIMIT_ENABLED = False
         self.WTF_CSRF_ENABLED = False
         # Demo users are hashed hundreds of times per run; production keeps scrypt.

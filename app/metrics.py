@@ -42,7 +42,15 @@ from sqlalchemy.engine import Engine
 
 from app.desk import events
 from app.extensions import db
-from app.models import Chat, ChatStatus, OutboxMessage, OutboxStatus, PersonGroup, utcnow
+from app.models import (
+    Chat,
+    ChatStatus,
+    OutboxMessage,
+    OutboxStatus,
+    PersonGroup,
+    WebhookDelivery,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 disable_created_metrics()  # the *_created series only add noise here
@@ -209,12 +217,15 @@ class DeskCollector:
         yield backlog
 
 
-def _mail_backlog() -> dict[str, int]:
-    waiting = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
-    counts = dict(db.session.execute(
-        select(OutboxMessage.status, func.count()).where(OutboxMessage.status.in_(waiting))
-        .group_by(OutboxMessage.status)).all())
-    return {status.value: counts.get(status, 0) for status in waiting}
+def _backlog_of(model) -> Callable[[], dict[str, int]]:  # noqa: ANN001 - an outbox table
+    def backlog() -> dict[str, int]:
+        waiting = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+        counts = dict(db.session.execute(
+            select(model.status, func.count()).where(model.status.in_(waiting))
+            .group_by(model.status)).all())
+        return {status.value: counts.get(status, 0) for status in waiting}
+
+    return backlog
 
 
 # --- the endpoint ------------------------------------------------------------------------
@@ -263,7 +274,8 @@ def metrics_view():
 def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_view)
     events.subscribe(app, on_desk_events)
-    outbox_backlog("mail", _mail_backlog)
+    outbox_backlog("mail", _backlog_of(OutboxMessage))
+    outbox_backlog("webhook", _backlog_of(WebhookDelivery))
     if not event.contains(Engine, "handle_error", _database_error):
         event.listen(Engine, "handle_error", _database_error)
     socketio_logger = logging.getLogger("socketio.server")

@@ -197,3 +197,54 @@ def service_request_row(sr: ServiceRequest) -> dict:
         "reported_priority": sr.reported_priority,
         "changed_at": iso_time(sr.changed_at),
     }
+
+
+# --- records for other systems (the REST API and webhooks) ---------------------------------
+
+def _ref(row, label: str = "name") -> dict | None:
+    return {"id": row.id, label: getattr(row, label)} if row is not None else None
+
+
+def chat_record(chat: Chat) -> dict:
+    """A chat as the REST API and webhooks show it: its state, queue, SR, end user and agent."""
+    sr = chat.service_request
+    return {
+        "id": chat.id,
+        "status": chat.status.value,
+        "queue": {"id": chat.queue_id, "name": chat.queue.name},
+        "sr": {"id": sr.id, "number": sr.number, "status": sr.status.value},
+        "end_user": person(chat.visitor),
+        "agent": {"id": chat.agent.id, "name": chat.agent.display_name} if chat.agent else None,
+        "question": chat.question,
+        "requested_at": iso_time(chat.requested_at),
+        "accepted_at": iso_time(chat.accepted_at),
+        "closed_at": iso_time(chat.closed_at),
+        "closed_by": chat.closed_by,
+        "close_reason": chat.close_reason,
+        "rating": chat.rating,
+    }
+
+
+def service_request_record(sr: ServiceRequest) -> dict:
+    """An SR's fields as the REST API lists them and webhooks send them, with its version."""
+    return {
+        "id": sr.id,
+        "number": sr.number,
+        "summary": sr.summary,
+        "details": sr.details,
+        "status": sr.status.value,
+        "source": sr.source.value,
+        "reported_by": person(sr.reported_by),
+        "owner": person(sr.owner),
+        "owner_group": _ref(sr.owner_group),
+        "reported_priority": sr.reported_priority,
+        "impact": sr.impact,
+        "urgency": sr.urgency,
+        "classification": sr.classification,
+        "ci": _ref(sr.ci),
+        "asset": {"id": sr.asset.id, "tag": sr.asset.tag} if sr.asset else None,
+        "solution": sr.solution,
+        "created_at": iso_time(sr.created_at),
+        "changed_at": iso_time(sr.changed_at),
+        "version": sr.version,
+    }

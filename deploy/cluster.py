@@ -40,6 +40,7 @@ FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 # turn the same sender off inside the app processes). Another sender is one more line.
 SENDERS = [
     ("mail", ["send-mail", "--loop"], {"MAIL_WORKER_INTERVAL": "0"}),
+    ("webhook", ["send-webhooks", "--loop"], {"WEBHOOK_WORKER_INTERVAL": "0"}),
 ]
 SETTLE = 4.0  # seconds between two restarts: > nginx's fail_timeout for a restarted process
 

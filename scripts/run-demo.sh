@@ -12,6 +12,8 @@ if [ -z "${SECRET_KEY:-}" ]; then
   SECRET_KEY="$(cat instance/demo-secret-key)"
   export SECRET_KEY
 fi
+# Webhooks to receivers on this machine (e.g. a test receiver on localhost) are allowed here.
+export WEBHOOK_ALLOW_PRIVATE="${WEBHOOK_ALLOW_PRIVATE:-true}"
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo
 # The demo customer page (another origin) that embeds the widget; the server must allow it.

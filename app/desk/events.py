@@ -114,6 +114,7 @@ class ServerNodesGone:
 class ServiceRequestChanged:
     sr_id: int
     number: str
+    created: bool = False  # opened in this use case
 
 
 Subscriber = Callable[[list[object]], None]
@@ -157,6 +158,12 @@ def record(*events: object) -> None:
     if not in_transaction():
         raise RuntimeError("desk events are recorded inside a use case's transaction()")
     db.session.info.setdefault(_PENDING, []).extend(events)
+
+
+def pending(session: Session) -> list[object]:
+    """The events recorded in the session's open transaction, in order: for writers that
+    must join that transaction before it commits (an outbox written with the change)."""
+    return list(session.info.get(_PENDING, ()))
 
 
 def _after_commit(session: Session) -> None:

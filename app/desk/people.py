@@ -148,6 +148,14 @@ def authenticate(username: object, password: object) -> User | None:
     return check_login(username, password).user
 
 
+def find_user(username: object) -> User | None:
+    """The login with this username (case-insensitive), or None."""
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return db.session.scalars(
+        select(User).where(func.lower(User.username) == username.strip().lower())).first()
+
+
 def get_group_by_name(name: str) -> PersonGroup:
     group = db.session.scalars(select(PersonGroup).where(PersonGroup.name == name)).first()
     if group is None:

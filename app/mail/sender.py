@@ -52,6 +52,7 @@ class MailChannel(outbox.Channel):
     name = "mail"
     model = OutboxMessage
     settings = "MAIL"
+    label = "Mail"
 
     def open(self) -> SmtpTransport | FileTransport:
         return _transport()

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models.chat import Chat, ChatMessage, ChatStatus, SenderRole
 from app.models.context import ChatContext
 from app.models.files import Attachment, StoredFile
+from app.models.integration import ApiToken, Webhook, WebhookDelivery
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.people import (
     AgentPresence,
@@ -35,9 +36,9 @@ event.listen(db.metadata, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 __all__ = [
-    "AgentPresence", "Asset", "Attachment", "Chat", "ChatContext", "ChatMessage", "ChatStatus",
-    "ConfigurationItem", "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role",
-    "SRSource", "SRStatus", "SenderRole", "ServerNode", "ServiceRequest", "StatusHistory",
-    "StatusTally", "StoredFile", "User",
+    "AgentPresence", "ApiToken", "Asset", "Attachment", "Chat", "ChatContext", "ChatMessage",
+    "ChatStatus", "ConfigurationItem", "OutboxMessage", "OutboxStatus", "Person", "PersonGroup",
+    "Role", "SRSource", "SRStatus", "SenderRole", "ServerNode", "ServiceRequest",
+    "StatusHistory", "StatusTally", "StoredFile", "User", "Webhook", "WebhookDelivery",
     "WorkLogEntry", "WorkLogType", "group_members", "utcnow",
 ]

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.extensions import db
 from app.models.requests import ServiceRequest
@@ -20,7 +20,28 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "FAILED"  # gave up after MAIL_MAX_ATTEMPTS; kept and flagged, never dropped
 
 
-class OutboxMessage(db.Model):
+class OutboxRow:
+    """The columns the outbox sender (app/outbox/sender.py) works with, on every outbox."""
+
+    status_constraint = "outbox_status"  # the name of the status column's CHECK constraint
+
+    @declared_attr
+    def status(cls) -> Mapped[OutboxStatus]:  # noqa: N805 - SQLAlchemy's declared_attr
+        return mapped_column(
+            Enum(OutboxStatus, native_enum=False, length=16, create_constraint=True,
+                 name=cls.status_constraint, validate_strings=True),
+            default=OutboxStatus.PENDING)
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(OutboxRow, db.Model):
     __tablename__ = "mail_outbox"
     __table_args__ = (Index("ix_mail_outbox_status_next", "status", "next_attempt_at"),)
 
@@ -32,17 +53,5 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(250))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, native_enum=False, length=16, create_constraint=True,
-             name="outbox_status", validate_strings=True),
-        default=OutboxStatus.PENDING,
-    )
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     service_request: Mapped[ServiceRequest | None] = relationship()

@@ -66,7 +66,8 @@ class Channel:
     next_attempt_at, claimed_by, claimed_at and sent_at.
     """
 
-    name = "outbox"  # in logs, metrics and worker ids
+    name = "outbox"  # in metrics and worker ids
+    label = "Outbox row"  # in logs: "<label> 17 will be retried ..."
     model: Any = None
     settings = ""  # prefix of the settings: MAIL -> MAIL_MAX_ATTEMPTS, MAIL_RETRY_DELAY, ...
     defaults = {"MAX_ATTEMPTS": 8, "RETRY_DELAY": 60.0, "RETRY_MAX_DELAY": 21600.0,
@@ -276,7 +277,7 @@ def _record_failure(channel: Channel, row_id: int, attempts: int, worker_id: str
         values["next_attempt_at"] = utcnow() + retry_delay(channel, attempts)
     _finish(channel, row_id, worker_id, values)
     level = logging.ERROR if give_up else logging.WARNING
-    log.log(level, "%s %s %s after %d attempt(s): %s", channel.name.capitalize(), row_id,
+    log.log(level, "%s %s %s after %d attempt(s): %s", channel.label, row_id,
             "FAILED" if give_up else "will be retried", attempts, exc)
     return status
 
@@ -293,7 +294,7 @@ def _finish(channel: Channel, row_id: int, worker_id: str, values: dict) -> None
     db.session.commit()
     if not done:  # only when this sender was so slow that its claim was taken over
         log.warning("%s %s: the claim of %s was taken over before it finished",
-                    channel.name.capitalize(), row_id, worker_id)
+                    channel.label, row_id, worker_id)
 
 
 def retry_now(channel: Channel, ids: Iterable[object]) -> int:

@@ -122,3 +122,6 @@ def start(app: Flask, namespaces) -> None:
         from app.mail import sender as mail_sender
 
         app.extensions["mail_worker"] = mail_sender.run_worker(app)  # starts its own task
+    from app.integration import sender as webhook_sender
+
+    app.extensions["webhook_worker"] = webhook_sender.run_worker(app)  # None when off
