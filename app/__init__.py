@@ -80,6 +80,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         vendor,
         widget,
     )
+    from app.api import v1 as api_v1
     from app.files import storage
 
     logs.init_app(app)
@@ -91,6 +92,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     auth.init_app(app)
     agent.init_app(app)
     api.init_app(app)
+    api_v1.init_app(app)
     integration.init_app(app)
     widget.init_app(app)
     realtime.init_app(app)

@@ -90,6 +90,8 @@ class Config:
         self.MAIL_SENDING_TIMEOUT = float(env.get("MAIL_SENDING_TIMEOUT", "300"))
         # With no SMTP_HOST, messages are written as .eml files here (default: instance/mail).
         self.MAIL_FILE_DIR = env.get("MAIL_FILE_DIR") or None
+        # Requests per personal API token (or per address without one) to /api/v1.
+        self.API_RATE_LIMIT = env.get("API_RATE_LIMIT", "600 per minute")
         # Webhooks: a sender in every server process (seconds between rounds; 0 = off; the
         # process wakes it at once for what it wrote itself), a time-out per call, back-off
         # (WEBHOOK_RETRY_DELAY doubling up to the maximum; FAILED after WEBHOOK_MAX_ATTEMPTS:

@@ -248,3 +248,14 @@ def service_request_record(sr: ServiceRequest) -> dict:
         "changed_at": iso_time(sr.changed_at),
         "version": sr.version,
     }
+
+
+def service_request_detail(sr: ServiceRequest, allowed_transitions: list[str]) -> dict:
+    """An SR with its work log (transcripts included, by type), status history and chats."""
+    return {
+        **service_request_record(sr),
+        "allowed_transitions": allowed_transitions,
+        "work_log": [work_log_entry(entry) for entry in sr.work_log],
+        "history": [status_change(row) for row in sr.history],
+        "chats": [{"chat_id": chat.id, "status": chat.status.value} for chat in sr.chats],
+    }

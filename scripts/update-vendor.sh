@@ -16,10 +16,12 @@ FILES=(
   "socket.io.min.js           socket.io-client   dist/socket.io.min.js"
   "socket.io.esm.min.js       socket.io-client   dist/socket.io.esm.min.js"
   "chart.umd.min.js           chart.js           dist/chart.umd.min.js"
+  "swagger-ui-bundle.js       swagger-ui-dist    swagger-ui-bundle.js"
+  "swagger-ui.css             swagger-ui-dist    swagger-ui.css"
 )
 # Every package whose code is inside the files above (their bundles include these).
 LICENSED=(socket.io-client engine.io-client engine.io-parser socket.io-parser
-          @socket.io/component-emitter chart.js @kurkle/color)
+          @socket.io/component-emitter chart.js @kurkle/color swagger-ui-dist)
 
 out=app/vendor
 rm -rf "$out/files" "$out/licenses"
@@ -33,6 +35,10 @@ for package in "${LICENSED[@]}"; do
   [ -n "$licence" ] || { echo "no licence file in node_modules/$package" >&2; exit 1; }
   cp "$licence" "$out/licenses/${package//\//__}.txt"
 done
+# Swagger UI's bundle carries many packages: their licence notices come with it, as does
+# its Apache NOTICE.
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt "$out/licenses/swagger-ui-bundle.js.bundled-licenses.txt"
+cp node_modules/swagger-ui-dist/NOTICE "$out/licenses/swagger-ui-dist.NOTICE.txt"
 node - "${LICENSED[@]}" >"$out/versions.json" <<'JS'
 const fs = require("fs");
 const packages = {};

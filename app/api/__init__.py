@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(bp)
     origins = [origin.rstrip("/") for origin in app.config.get("WIDGET_ALLOWED_ORIGINS", [])]
     # Per application (not on the shared blueprint object), so each app keeps its own origins.
-    CORS(app, resources={r"/api/*": {"origins": origins or []}},
+    # Not the REST API for other systems (/api/v1): servers call it, not the widget's pages.
+    CORS(app, resources={r"/api/(?!v1/).*": {"origins": origins or []}},
          methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Authorization"],
          expose_headers=["Content-Disposition"], max_age=600, supports_credentials=False)

@@ -114,7 +114,7 @@ class ServerNodesGone:
 class ServiceRequestChanged:
     sr_id: int
     number: str
-    created: bool = False  # opened in this use case
+    opened: bool = False  # opened in this use case (not "created": a LogRecord field)
 
 
 Subscriber = Callable[[list[object]], None]

@@ -113,7 +113,7 @@ def open_service_request(*, summary: object, details: object = None, reported_by
     for name, value in extras.items():
         setattr(sr, name, value)
     db.session.flush()
-    events.record(events.ServiceRequestChanged(sr.id, sr.number, created=True))
+    events.record(events.ServiceRequestChanged(sr.id, sr.number, opened=True))
     return sr
 
 

@@ -56,7 +56,7 @@ def outgoing(batch: list[object], wanted: set[str]) -> list[Outgoing]:
 
 def _classified(batch: list[object]) -> list[tuple[str, object]]:
     transferred = {e.chat_id for e in batch if isinstance(e, desk.ChatTransferred)}
-    created = {e.sr_id for e in batch if isinstance(e, desk.ServiceRequestChanged) and e.created}
+    created = {e.sr_id for e in batch if isinstance(e, desk.ServiceRequestChanged) and e.opened}
     seen_srs: set[int] = set()
     result: list[tuple[str, object]] = []
     for item in batch:
@@ -85,7 +85,7 @@ def _build(name: str, item) -> Outgoing:  # noqa: ANN001 - one of the desk's eve
                         {"chat_id": item.chat_id, "message": message})
     if isinstance(item, desk.ServiceRequestChanged):
         sr = db.session.get(ServiceRequest, item.sr_id, populate_existing=True)
-        moment = sr.created_at if item.created else sr.changed_at
+        moment = sr.created_at if item.opened else sr.changed_at
         return Outgoing(name, f"sr:{sr.id}", _time(moment), {"sr": wire.service_request_record(sr)})
     chat = db.session.get(Chat, item.chat_id, populate_existing=True)
     data: dict = {"chat": wire.chat_record(chat)}

@@ -14,7 +14,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, send_from_directory
 
 FOLDER = Path(__file__).resolve().parent / "files"
-FILES = frozenset({"socket.io.min.js", "socket.io.esm.min.js", "chart.umd.min.js"})
+FILES = frozenset({"socket.io.min.js", "socket.io.esm.min.js", "chart.umd.min.js",
+                   "swagger-ui-bundle.js", "swagger-ui.css"})
 
 bp = Blueprint("vendor", __name__)
 
