@@ -20,10 +20,16 @@ from app.desk.errors import DeskError
 
 @click.command("seed-demo")
 @click.option("--password", default="demo", show_default=True)
+@click.option("--with-history", is_flag=True,
+              help="Also resolved SRs with solutions and an end user's earlier requests.")
 @with_appcontext
-def seed_demo_command(password: str) -> None:
+def seed_demo_command(password: str, with_history: bool) -> None:
     """Load the demo desk (safe to run twice)."""
     created = demo.seed_demo(password)
+    if with_history:
+        from app import demo_history
+
+        created += demo_history.seed_history()
     click.echo("Created: " + ", ".join(created) if created else "Demo data already present.")
 
 

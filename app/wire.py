@@ -14,6 +14,7 @@ from datetime import datetime
 from app.models import (
     Attachment,
     Chat,
+    ChatContext,
     ChatMessage,
     Person,
     SenderRole,
@@ -85,6 +86,32 @@ def chat_summary(chat: Chat) -> dict:
     }
 
 
+def chat_context(row: ChatContext | None) -> dict | None:
+    """Where the end user asks from (each field may be null): what the widget sent and the
+    browser and OS the server read from the user agent."""
+    if row is None:
+        return None
+    return {"page_url": row.page_url, "page_title": row.page_title, "referrer": row.referrer,
+            "language": row.language, "time_zone": row.time_zone, "browser": row.browser,
+            "os": row.os}
+
+
+def earlier_request(sr: ServiceRequest) -> dict:
+    """One of the person's other SRs beside a chat, with its chats (newest first)."""
+    return {"number": sr.number, "summary": sr.summary, "status": sr.status.value,
+            "created_at": iso_time(sr.created_at), "link": f"/sr/{sr.number}",
+            "chats": [{"chat_id": c.id, "status": c.status.value,
+                       "requested_at": iso_time(c.requested_at)}
+                      for c in sorted(sr.chats, key=lambda c: c.id, reverse=True)]}
+
+
+def solved_before(sr: ServiceRequest) -> dict:
+    """A resolved SR like the one being asked about, with the solution to reuse."""
+    return {"number": sr.number, "summary": sr.summary, "solution": sr.solution,
+            "status": sr.status.value, "resolved_at": iso_time(sr.changed_at),
+            "link": f"/sr/{sr.number}"}
+
+
 def history(chat: Chat, messages: list[dict], *, for_agent: bool) -> dict:
     """`history`: a chat's messages (all, or those after a cursor) and its state."""
     data = {"chat_id": chat.id, "status": chat.status.value,
@@ -153,8 +180,10 @@ def status_change(row: StatusHistory) -> dict:
     }
 
 
-def service_request(sr: ServiceRequest, allowed_transitions: list[str]) -> dict:
-    """Everything the SR form shows, with the version to save against."""
+def service_request(sr: ServiceRequest, allowed_transitions: list[str], *,
+                    attachments: Iterable[dict] = (), context: dict | None = None) -> dict:
+    """Everything the SR form shows, with the version to save against; `attachments` are
+    the files its chats carried, `context` where its latest chat came from."""
     log = [work_log_entry(e) for e in sr.work_log]
     return {
         "id": sr.id,
@@ -182,6 +211,8 @@ def service_request(sr: ServiceRequest, allowed_transitions: list[str]) -> dict:
         "transcripts": [e for e in log if e["type"] == WorkLogType.TRANSCRIPT.value],
         "history": [status_change(h) for h in sr.history],
         "chats": [{"chat_id": c.id, "status": c.status.value} for c in sr.chats],
+        "attachments": list(attachments),
+        "context": context,
     }
 
 

@@ -15,7 +15,7 @@ fi
 # Webhooks to receivers on this machine (e.g. a test receiver on localhost) are allowed here.
 export WEBHOOK_ALLOW_PRIVATE="${WEBHOOK_ALLOW_PRIVATE:-true}"
 .venv/bin/flask db upgrade
-.venv/bin/flask seed-demo
+.venv/bin/flask seed-demo --with-history
 # The demo customer page (another origin) that embeds the widget; the server must allow it.
 export WIDGET_ALLOWED_ORIGINS="${WIDGET_ALLOWED_ORIGINS:-http://127.0.0.1:${DEMO_SITE_PORT:-5001},http://localhost:${DEMO_SITE_PORT:-5001}}"
 .venv/bin/python app/widget/demo_host.py --port "${DEMO_SITE_PORT:-5001}" --server "http://127.0.0.1:${PORT:-5000}" &  # prints its address; Ctrl-C stops both

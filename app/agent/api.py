@@ -12,8 +12,8 @@ from flask_login import current_user
 
 from app import wire
 from app.agent import bp
+from app.desk import attachments, chat_context, worklist
 from app.desk import requests as sr_rules
-from app.desk import worklist
 from app.desk.errors import DeskError, ValidationError
 from app.extensions import db
 from app.models import PersonGroup, ServiceRequest
@@ -21,7 +21,10 @@ from app.models import PersonGroup, ServiceRequest
 
 def _sr(sr: ServiceRequest) -> dict:
     allowed = [status.value for status in sr_rules.allowed_transitions(sr.status)]
-    return wire.service_request(sr, allowed)
+    return wire.service_request(
+        sr, allowed, attachments=[attachments.described(a)
+                                  for a in attachments.of_service_request(sr.id)],
+        context=chat_context.latest_of_service_request(sr.id))
 
 
 def _json_body() -> dict:

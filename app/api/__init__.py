@@ -19,7 +19,7 @@ from app.extensions import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-CHAT_REQUEST_FIELDS = ("name", "email", "phone", "queue", "question")
+CHAT_REQUEST_FIELDS = ("name", "email", "phone", "queue", "question", "context")
 REQUIRED_FIELDS = ("name", "email", "queue", "question")
 
 
@@ -57,7 +57,9 @@ def create_chat_request():
         if data.get(name) in (None, ""):
             return _error("required", f"{name} is required.", name)
     result = chats.request_chat(name=data["name"], email=data["email"], phone=data.get("phone"),
-                                queue=data["queue"], question=data["question"])
+                                queue=data["queue"], question=data["question"],
+                                context=data.get("context"),
+                                user_agent=request.headers.get("User-Agent"))
     token = make_visitor_token(current_app.config["SECRET_KEY"], result.chat)
     return jsonify(wire.chat_request_created(
         result.chat, result.position, result.agents_online, token,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import wire
-from app.desk import attachments, events, people, requests
+from app.desk import attachments, chat_context, events, people, requests
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
@@ -56,8 +56,11 @@ def get_chat(chat_id: object, *, with_visitor: bool = False) -> Chat:
 
 @use_case
 def request_chat(*, name: object, email: object, phone: object = None, queue: object,
-                 question: object) -> ChatRequested:
-    """An end user asks for a chat: open the SR (QUEUED to the queue's group) and queue the chat."""
+                 question: object, context: object = None, user_agent: str | None = None
+                 ) -> ChatRequested:
+    """An end user asks for a chat: open the SR (QUEUED to the queue's group) and queue the
+    chat; `context` (page, referrer, language, time zone) and the user agent go beside it."""
+    where = chat_context.clean(context)
     group = people.get_queue(queue)
     text = clean_text(question, "question", max_length=setting("CHAT_MESSAGE_MAX_LENGTH"))
     person = people.find_or_create_end_user(name, email, phone)
@@ -70,6 +73,7 @@ def request_chat(*, name: object, email: object, phone: object = None, queue: ob
                 visitor_key=new_visitor_key(), requested_at=now, last_activity_at=now)
     db.session.add(chat)
     db.session.flush()
+    chat_context.record(chat, where, user_agent)
     db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.VISITOR,
                                sender_name=person.display_name, body=text,
                                client_id="question", sent_at=now))

@@ -36,7 +36,7 @@ def group_ids(user: User) -> list[int]:
     ))
 
 
-def _visible_to(user: User):
+def visible_to(user: User):
     """A SQL condition: the SR is the user's, his groups', or one he chatted about."""
     return or_(
         ServiceRequest.owner_id == user.person_id,
@@ -57,7 +57,7 @@ def may_view(user: User, sr: ServiceRequest) -> bool:
     if user.is_manager:
         return True
     return bool(db.session.scalar(
-        select(func.count(ServiceRequest.id)).where(ServiceRequest.id == sr.id, _visible_to(user))
+        select(func.count(ServiceRequest.id)).where(ServiceRequest.id == sr.id, visible_to(user))
     ))
 
 

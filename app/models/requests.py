@@ -15,12 +15,19 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.people import Person, PersonGroup, User
-from app.models.types import UTCDateTime, trigram_index, utcnow
+from app.models.types import EXPRESSION_INDEX, ONLY_ON, UTCDateTime, trigram_index, utcnow
+
+# What "solved before" searches on PostgreSQL: summary, solution and details, weighted in
+# that order. The GIN index below is built on exactly this expression.
+SEARCH_DOCUMENT = ("(setweight(to_tsvector('english', coalesce(summary, '')), 'A') || "
+                   "setweight(to_tsvector('english', coalesce(solution, '')), 'B') || "
+                   "setweight(to_tsvector('english', coalesce(details, '')), 'C'))")
 
 
 class SRStatus(enum.StrEnum):
@@ -95,6 +102,9 @@ class ServiceRequest(db.Model):
         Index("ix_service_request_priority", "reported_priority"),
         trigram_index("ix_service_request_summary_trgm", "summary"),
         Index("ix_service_request_owner_status", "owner_id", "status"),
+        Index("ix_service_request_fulltext", text(SEARCH_DOCUMENT), postgresql_using="gin",
+              info={ONLY_ON: "postgresql", EXPRESSION_INDEX: True}
+              ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
