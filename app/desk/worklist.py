@@ -50,7 +50,7 @@ def visible_to(user: User):
 def sr_visible_to(user: User):
     """The SQL condition of the SRs an agent may see (his, his groups', those he chatted
     about); a manager sees every SR."""
-    return _visible_to(user)
+    return visible_to(user)
 
 
 def may_view(user: User, sr: ServiceRequest) -> bool:

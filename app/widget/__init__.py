@@ -31,7 +31,8 @@ def _widget_source() -> tuple[bytes, bytes, str]:
     cached = current_app.extensions.get("widget_js")
     if cached is not None and not current_app.debug:
         return cached
-    config = {"maxLength": current_app.config["CHAT_MESSAGE_MAX_LENGTH"]}
+    config = {"maxLength": current_app.config["CHAT_MESSAGE_MAX_LENGTH"],
+              "maxFileBytes": current_app.config["ATTACHMENT_MAX_BYTES"]}
     strings = json.loads((STATIC / "strings.json").read_text(encoding="utf-8"))
     styles = (STATIC / "widget.css").read_text(encoding="utf-8")
     text = (STATIC / "widget.js").read_text(encoding="utf-8")

@@ -196,3 +196,36 @@ class Widget:
     def email_transcript(self) -> None:
         self.page.get_by_role("button", name="E-mail me the transcript").click()
         expect(self.root.locator(".transcript-done")).to_be_visible()
+
+
+class ChatFiles:
+    """Files and the end user's context in an agent's chat pane."""
+
+    def __init__(self, pane: ChatPane) -> None:
+        self.pane = pane
+        self.root = pane.root
+        self.context_line = self.root.locator(".context-line")
+        self.earlier = self.root.locator(".side-card.earlier")
+        self.solved_before = self.root.locator(".side-card.solved-before")
+
+    def attach(self, name: str, mime_type: str, data: bytes) -> None:
+        """Choose a file with the attach button; wait until it is stored."""
+        self.root.locator(".file-input").set_input_files(
+            {"name": name, "mimeType": mime_type, "buffer": data})
+        expect(self.root.locator(".tray-item[data-state='stored']")).to_have_count(1)
+
+    def thumbnails(self) -> Locator:
+        return self.root.locator(".msg .msg-image img")
+
+    def use_solution(self, number: int = 0) -> None:
+        self.solved_before.locator(".use-solution").nth(number).click()
+
+
+def paste_image(page: Page, target: Locator, png: bytes, name: str = "image.png") -> None:
+    """Paste an image into a text field as the clipboard does with a screenshot."""
+    target.evaluate("""(el, [bytes, name]) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], name, {type: 'image/png'}));
+        el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                       cancelable: true}));
+    }""", [list(png), name])

@@ -23,7 +23,7 @@ def test_widget_script_is_served_with_the_servers_message_limit(database_url):
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     text = response.get_data(as_text=True)
-    assert 'var SERVER_CONFIG = {"maxLength": 1234};' in text
+    assert 'var SERVER_CONFIG = {"maxLength": 1234, "maxFileBytes": 10000000};' in text
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     again = client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304

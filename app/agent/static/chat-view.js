@@ -2,6 +2,8 @@
 // its pane (end user, SR link, messages with local times and delivery state, typing, close,
 // transfer) and its SR form beside it.
 
+import { AttachmentTray, filesOf } from "./attachments.js";
+import { ChatSide } from "./chat-side.js";
 import { h, localDateTime, localTime, newClientId, toast } from "./dom.js";
 import { lastMessageIds } from "./queue-link.js";
 import { SrForm } from "./sr-form.js";
@@ -41,6 +43,10 @@ export class ChatView {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
     });
     this.textarea.addEventListener("input", () => this.typing(true));
+    this.tray = new AttachmentTray(this.q(".composer"), this.chatId);
+    this.tray.dropZone(this.pane);
+    this.side = new ChatSide(this);
+    this.side.load();
     this.desk.tabs.append(this.tab);
     this.desk.panes.append(this.pane);
     this.drawTab();
@@ -91,22 +97,32 @@ export class ChatView {
       return;
     }
     if (this.messages.has(message.id)) return;
-    const el = this.element(message.sender.role, message.sender.name, message.body, message.sent_at);
+    const el = this.element(message.sender.role, message.sender.name, message.body, message.sent_at, message.attachments);
     el.dataset.id = message.id;
     this.messages.set(message.id, el);
     this.insert(el, message.id);
     if (!quiet && message.sender.role === "VISITOR") {
+      this.side.visitorSaidMore();
       this.setTyping(false);
       if (!this.desk.isSelected(this.chatId) || document.hidden) { this.unread += 1; this.drawTab(); }
     }
     this.scroll();
   }
 
-  element(role, name, body, sentAt) {
+  element(role, name, body, sentAt, attachments = []) {
     const time = sentAt ? h("time", { datetime: sentAt, title: localDateTime(sentAt) }, localTime(sentAt)) : h("time", {}, "now");
     return h("div", { class: `msg msg-${role.toLowerCase()}`, dataset: { role } },
       h("div", { class: "msg-meta" }, h("span", { class: "msg-sender" }, name), time),
-      h("div", { class: "msg-body" }, body));
+      body ? h("div", { class: "msg-body" }, body) : null,
+      filesOf(attachments));
+  }
+
+  /** Put a text into the composer for editing (e.g. a solution that solved it before). */
+  compose(text) {
+    if (this.status !== "ACTIVE") return;
+    this.textarea.value = text;
+    this.textarea.focus();
+    this.textarea.setSelectionRange(text.length, text.length);
   }
 
   insert(el, id) {
@@ -123,11 +139,15 @@ export class ChatView {
 
   send(retry = null) {
     const body = retry ? retry.body : this.textarea.value;
-    if (!body.trim() || this.status !== "ACTIVE") return;
+    if (this.status !== "ACTIVE") return;
+    if (!retry && this.tray.busy) { toast("The message goes once its files are uploaded: wait, or retry or remove the failed ones.", "error"); return; }
+    const files = retry ? retry.files : this.tray.stored;
+    if (!body.trim() && !files.length) return;
     const clientId = retry ? retry.clientId : newClientId();
     let el = retry?.el;
     if (!el) {
-      el = this.element("AGENT", this.desk.myName, body, null);
+      this.tray.clear();
+      el = this.element("AGENT", this.desk.myName, body, null, files);
       el.dataset.mine = "true";
       el.dataset.pending = "true";
       el.dataset.clientId = clientId;
@@ -139,11 +159,13 @@ export class ChatView {
       this.scroll(true);
     }
     this.setState(el, "sending", "Sending…");
-    this.desk.socket.timeout(ACK_TIMEOUT).emit("send", { chat_id: this.chatId, body, client_id: clientId }, (err, ack) => {
+    const payload = { chat_id: this.chatId, body, client_id: clientId };
+    if (files.length) payload.attachment_ids = files.map((file) => file.id);
+    this.desk.socket.timeout(ACK_TIMEOUT).emit("send", payload, (err, ack) => {
       if (!err && ack?.ok) { this.stored(el, ack.message); return; }
       this.setState(el, "failed", err ? "Not sent (no connection)" : (ack?.message || "Not sent"));
       const state = el.querySelector(".msg-state");
-      state.append(" ", h("button", { type: "button", class: "link-button", onclick: () => this.send({ body, clientId, el }) }, "Retry"));
+      state.append(" ", h("button", { type: "button", class: "link-button", onclick: () => this.send({ body, clientId, el, files }) }, "Retry"));
     });
   }
 
@@ -163,6 +185,7 @@ export class ChatView {
     time.dateTime = message.sent_at;
     time.title = localDateTime(message.sent_at);
     time.textContent = localTime(message.sent_at);
+    el.querySelector(".msg-files")?.replaceWith(filesOf(message.attachments) || "");
     this.setState(el, "stored", "✓ Stored");
     el.querySelector(".msg-state").title = "Stored on the server";
     lastMessageIds[this.chatId] = Math.max(lastMessageIds[this.chatId] || 0, message.id);
@@ -200,6 +223,7 @@ export class ChatView {
     this.textarea.disabled = true;
     this.textarea.placeholder = "This chat has ended. The SR stays open beside it.";
     this.q(".send-button").disabled = true;
+    this.q(".attach-button").disabled = true;
     this.q(".close-button").hidden = true;
     this.q(".transfer-button").hidden = true;
     this.q(".dismiss-button").hidden = false;

@@ -96,6 +96,7 @@
     close: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 9l6 6 6-6" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
     send: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4l17.45-7.48a1 1 0 000-1.84L3.4 3.6a.99.99 0 00-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z" fill="currentColor"/></svg>',
     star: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 17.3l-6.2 3.7 1.6-7-5.4-4.7 7.1-.6L12 2l2.8 6.6 7.1.6-5.4 4.7 1.6 7z" fill="currentColor"/></svg>',
+    clip: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5l-8 8a2 2 0 002.8 2.8l8.4-8.4a4 4 0 00-5.6-5.6L5.6 11.8a6 6 0 008.5 8.5l6.4-6.4" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/></svg>',
     headset: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 2a9 9 0 00-9 9v6a3 3 0 003 3h2v-8H5v-1a7 7 0 0114 0v1h-3v8h3v1h-6v2h6a2 2 0 002-2v-10a9 9 0 00-9-9z" fill="currentColor"/></svg>'
   };
 
@@ -160,7 +161,10 @@
     '    </div>' +
     '    <form class="composer" novalidate>' +
     '     <p class="composer-error" id="sdc-composer-err" role="alert"></p>' +
+    '     <ul class="tray" hidden></ul>' +
     '     <div class="composer-row">' +
+    '      <button type="button" class="attach-btn" data-t-aria="attach">' + ICONS.clip + '</button>' +
+    '      <input type="file" class="file-input" multiple hidden>' +
     '      <textarea class="composer-input" rows="1" data-t-ph="composer_ph" data-t-aria="composer_ph" aria-describedby="sdc-composer-err"></textarea>' +
     '      <button type="submit" class="send-btn" data-t-aria="send">' + ICONS.send + '</button>' +
     '     </div>' +
@@ -202,7 +206,8 @@
     transcriptBtn: $(".transcript-btn"), transcriptDone: $(".transcript-done"),
     transcriptErr: $(".transcript-err"), newChatBtn: $(".new-chat-btn"), composer: $(".composer"),
     input: $(".composer-input"), sendBtn: $(".send-btn"), composerError: $(".composer-error"),
-    counter: $(".counter"), announcer: $(".announcer"), preview: $(".preview"),
+    counter: $(".counter"), tray: $(".tray"), attachBtn: $(".attach-btn"), fileInput: $(".file-input"),
+    announcer: $(".announcer"), preview: $(".preview"),
     previewWho: $(".preview-who"), previewBody: $(".preview-body")
   };
 
@@ -414,6 +419,7 @@
       question: fieldInput("question").value.trim()
     };
     var errors = validateForm(values);
+    var context = pageContext();
     var names = Object.keys(errors);
     if (names.length) {
       names.forEach(function (name) { setFieldError(name, errors[name]); });
@@ -424,7 +430,7 @@
     ui.startBtn.textContent = t("starting");
     fetch(SERVER + "/api/chat-requests", {
       method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(values)
+      body: JSON.stringify(context ? Object.assign({ context: context }, values) : values)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         return { status: response.status, body: body };
@@ -448,6 +454,18 @@
       ui.startBtn.textContent = t("start");
     });
   });
+
+  // Where the end user asks from, for the agent: this page, where he came from, his
+  // language and time zone (the server reads browser and OS from the request itself).
+  function pageContext() {
+    if (!/^https?:$/.test(location.protocol)) return null;
+    var context = { page_url: location.href.slice(0, 2000), page_title: (document.title || "").slice(0, 300) };
+    if (/^https?:/.test(document.referrer)) context.referrer = document.referrer.slice(0, 2000);
+    if (navigator.language) context.language = navigator.language;
+    try { context.time_zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { /* none */ }
+    if (!context.page_title) delete context.page_title;
+    return context;
+  }
 
   function queueName(queue) {
     if (queue && typeof queue === "object") return queue.name || "";
@@ -586,6 +604,8 @@
     li.setAttribute("data-id", String(message.id));
     if (message.client_id) li.setAttribute("data-client-id", message.client_id);
     li.querySelector(".bubble").textContent = message.body;
+    li.querySelector(".bubble").hidden = !message.body;
+    showFiles(li, message.attachments);
     var time = li.querySelector("time");
     time.setAttribute("datetime", message.sent_at);
     time.title = new Date(message.sent_at).toLocaleString(LANG);
@@ -650,6 +670,8 @@
     var li = messageElement("VISITOR", store.name || "");
     li.setAttribute("data-client-id", item.client_id);
     li.querySelector(".bubble").textContent = item.body;
+    li.querySelector(".bubble").hidden = !item.body;
+    showFiles(li, item.files);
     ui.log.appendChild(li);
     setDelivery(li, item.failed ? "failed" : "sending", item);
     markLatestMine();
@@ -666,7 +688,9 @@
     if (!socket || !socket.connected || item.failed) return;
     item.tries = (item.tries || 0) + 1;
     save();
-    socket.timeout(10000).emit("send", { chat_id: store.chatId, body: item.body, client_id: item.client_id },
+    var payload = { chat_id: store.chatId, body: item.body, client_id: item.client_id };
+    if (item.files && item.files.length) payload.attachment_ids = item.files.map(function (f) { return f.id; });
+    socket.timeout(10000).emit("send", payload,
       function (err, ack) {
         var li = pendingElement(item);
         if (err) {
@@ -721,9 +745,12 @@
   ui.composer.addEventListener("submit", function (event) {
     event.preventDefault();
     var body = ui.input.value.trim();
-    if (!body) return;
+    if (uploadsBusy()) { ui.composerError.textContent = t("wait_uploads"); return; }
+    var files = storedFiles();
+    if (!body && !files.length) return;
     if (body.length > MAX_LENGTH) { updateCounter(); ui.input.focus(); return; }
-    var item = { client_id: newClientId(), body: body, tries: 0 };
+    var item = { client_id: newClientId(), body: body, tries: 0, files: files };
+    clearTray();
     store.pending = (store.pending || []).concat([item]);
     save();
     ui.input.value = "";
@@ -747,6 +774,196 @@
     updateCounter();
     if (ui.input.value.trim()) startTyping();
     else stopTyping();
+  });
+
+  // ---------------------------------------------------------------- files
+  // Uploaded with the visitor token (never a cookie), one request per file with its progress;
+  // a failed upload can be retried or removed; the message goes once every file is stored.
+  var MAX_FILE_BYTES = SERVER_CONFIG.maxFileBytes || 10000000;
+  var uploads = [];
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function humanSize(size) {
+    if (size < 1000) return size + " B";
+    if (size < 1000000) return Math.round(size / 1000) + " kB";
+    return (size / 1000000).toFixed(1) + " MB";
+  }
+
+  function addFiles(files) {
+    Array.prototype.forEach.call(files, function (file) {
+      var item = { file: file, state: "uploading", progress: 0, stored: null, error: null, li: el("li", "tray-item") };
+      uploads.push(item);
+      ui.tray.appendChild(item.li);
+      if (file.size > MAX_FILE_BYTES) {
+        item.state = "failed";
+        item.error = t("file_too_large", { name: file.name, max: humanSize(MAX_FILE_BYTES) });
+        drawUpload(item);
+      } else {
+        upload(item);
+      }
+    });
+    ui.tray.hidden = uploads.length === 0;
+    ui.composerError.textContent = "";
+  }
+
+  function upload(item) {
+    item.state = "uploading";
+    item.progress = 0;
+    drawUpload(item);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", SERVER + "/api/chats/" + encodeURIComponent(store.chatId) + "/attachments");
+    xhr.setRequestHeader("Authorization", "Bearer " + store.token);
+    xhr.upload.onprogress = function (event) {
+      if (event.lengthComputable) { item.progress = event.loaded / event.total; drawUpload(item); }
+    };
+    xhr.onload = function () {
+      var body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
+      if (xhr.status === 201) { item.state = "stored"; item.stored = body; }
+      else { item.state = "failed"; item.error = body.message || t("upload_failed"); }
+      drawUpload(item);
+    };
+    xhr.onerror = function () { item.state = "failed"; item.error = t("upload_failed"); drawUpload(item); };
+    var form = new FormData();
+    form.append("file", item.file, item.file.name);
+    xhr.send(form);
+  }
+
+  function drawUpload(item) {
+    var li = item.li;
+    li.textContent = "";
+    li.setAttribute("data-state", item.state);
+    li.appendChild(el("span", "tray-name", item.file.name));
+    var status = item.state === "uploading" ? t("uploading", { p: Math.round(item.progress * 100) })
+      : item.state === "stored" ? humanSize(item.stored.size) : item.error;
+    li.appendChild(el("span", "tray-status", status));
+    if (item.state === "uploading") {
+      var bar = el("progress");
+      bar.max = 1;
+      bar.value = item.progress;
+      li.appendChild(bar);
+    }
+    if (item.state === "failed" && item.file.size <= MAX_FILE_BYTES) {
+      var retry = el("button", "link retry", t("retry"));
+      retry.type = "button";
+      retry.addEventListener("click", function () { upload(item); });
+      li.appendChild(retry);
+    }
+    var remove = el("button", "tray-remove", "×");
+    remove.type = "button";
+    remove.setAttribute("aria-label", t("remove_file", { name: item.file.name }));
+    remove.addEventListener("click", function () {
+      uploads = uploads.filter(function (other) { return other !== item; });
+      li.remove();
+      ui.tray.hidden = uploads.length === 0;
+    });
+    li.appendChild(remove);
+  }
+
+  function uploadsBusy() { return uploads.some(function (item) { return item.state !== "stored"; }); }
+
+  function storedFiles() {
+    return uploads.map(function (item) { return item.stored; }).filter(Boolean).map(function (f) {
+      return { id: f.id, name: f.name, size: f.size, content_type: f.content_type, url: f.url,
+        thumbnail_url: f.thumbnail_url, width: f.width, height: f.height };
+    });
+  }
+
+  function clearTray() {
+    uploads = [];
+    ui.tray.textContent = "";
+    ui.tray.hidden = true;
+  }
+
+  // Files are fetched with the visitor token and shown from memory: a link alone opens
+  // nothing, and the host page's cookies never go to the desk.
+  function fetchFile(url) {
+    return fetch(SERVER + url, { headers: { Authorization: "Bearer " + store.token }, credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.blob();
+      });
+  }
+
+  function showFiles(li, files) {
+    var box = li.querySelector(".files");
+    if (box) box.remove();
+    if (!files || !files.length) return;
+    box = el("div", "files");
+    files.forEach(function (file) {
+      if (file.thumbnail_url) {
+        var link = el("button", "file-image");
+        link.type = "button";
+        link.setAttribute("aria-label", t("open_image", { name: file.name }));
+        var img = el("img");
+        img.alt = file.name;
+        if (file.width && file.height) {
+          var scale = Math.min(1, 200 / Math.max(file.width, file.height));
+          img.width = Math.round(file.width * scale);
+          img.height = Math.round(file.height * scale);
+        }
+        fetchFile(file.thumbnail_url).then(function (blob) { img.src = URL.createObjectURL(blob); })
+          .catch(function () { img.alt = file.name + " (" + t("upload_failed") + ")"; });
+        link.appendChild(img);
+        link.addEventListener("click", function () { openFile(file, false); });
+        box.appendChild(link);
+      } else {
+        var chip = el("button", "file-chip");
+        chip.type = "button";
+        chip.setAttribute("aria-label", t("download", { name: file.name }));
+        chip.appendChild(el("span", "file-name", file.name));
+        chip.appendChild(el("span", "file-meta", humanSize(file.size)));
+        chip.addEventListener("click", function () { openFile(file, true); });
+        box.appendChild(chip);
+      }
+    });
+    li.insertBefore(box, li.querySelector(".delivery"));
+  }
+
+  function openFile(file, download) {
+    var tab = download ? null : window.open("", "_blank");
+    fetchFile(file.url).then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      if (tab) { tab.location.href = url; return; }
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = file.name;
+      root.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    }).catch(function () { if (tab) tab.close(); });
+  }
+
+  ui.attachBtn.addEventListener("click", function () { ui.fileInput.click(); });
+  ui.fileInput.addEventListener("change", function () { addFiles(ui.fileInput.files); ui.fileInput.value = ""; });
+  ui.input.addEventListener("paste", function (event) {
+    var files = event.clipboardData && event.clipboardData.files;
+    if (!files || !files.length) return;
+    event.preventDefault();
+    addFiles(Array.prototype.map.call(files, function (file) {
+      if (file.name && file.name !== "image.png") return file;
+      var stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+      return new File([file], "screenshot-" + stamp + ".png", { type: file.type || "image/png" });
+    }));
+  });
+  ui.chat.addEventListener("dragover", function (event) {
+    if (ui.composer.hidden || !event.dataTransfer || Array.prototype.indexOf.call(event.dataTransfer.types, "Files") < 0) return;
+    event.preventDefault();
+    ui.widget.classList.add("dropping");
+  });
+  ui.chat.addEventListener("dragleave", function () { ui.widget.classList.remove("dropping"); });
+  ui.chat.addEventListener("drop", function (event) {
+    ui.widget.classList.remove("dropping");
+    if (ui.composer.hidden || !event.dataTransfer || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    addFiles(event.dataTransfer.files);
   });
 
   // ---------------------------------------------------------------- typing
