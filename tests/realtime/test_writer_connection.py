@@ -5,6 +5,8 @@ batch.
 
 from __future__ import annotations
 
+import pytest
+
 from app.desk import chats
 from app.extensions import db, socketio
 from app.models import SenderRole
@@ -34,3 +36,21 @@ def test_the_writer_writes_on_its_own_connection_and_replaces_a_broken_one(app, 
     assert writer._connection[1] is not connection
     assert [m["body"] for m in (first, second, third)] == ["Hello 1", "Hello 2", "Hello 3"]
     assert [m["body"] for m in chats.history(chat_id)][-3:] == ["Hello 1", "Hello 2", "Hello 3"]
+
+
+@pytest.mark.parametrize("sync", [False, True])
+def test_on_postgresql_message_commits_wait_for_the_disk_only_when_configured(app, desk, sync):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's durability is its journal mode (WAL, synchronous=NORMAL)")
+    app.config["CHAT_MESSAGE_SYNC_COMMIT"] = sync
+    writer = MessageWriter(socketio.server)
+    connection = writer._own_connection(app)
+    assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == (
+        "on" if sync else "off")
+    connection.rollback()
+    writer._drop_connection()
+    # Every connection the pool hands out keeps the server's setting (on): the writer's
+    # was discarded, not handed back.
+    for _ in range(db.engine.pool.size() + 1):
+        with db.engine.connect() as other:
+            assert other.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
