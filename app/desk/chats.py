@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -328,6 +329,9 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     UPDATE per kind of sender checks that while stamping the chats' activity (and tells each
     chat's agent, which the publisher needs to route the message), one INSERT stores them all,
     one COMMIT. A repeated client id returns the stored message instead of a second one.
+
+    On PostgreSQL, drafts without files are stamped and stored by ONE statement (the UPDATE
+    and the INSERT as data-modifying parts of one query): a round trip less per batch.
     """
     if in_transaction():  # it owns its transactions: a retry sorts duplicates out one by one
         raise RuntimeError("post_messages runs as a use case of its own")
@@ -383,6 +387,8 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
     files they may not send were refused."""
     now = utcnow()
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and not files:
+        return (*_store_in_one_statement(connection, valid, now), {})
     visitor_chats = {chat for _, chat, sender, _, _ in valid if sender.role != SenderRole.AGENT}
     agent_pairs = {(chat, sender.user_id) for _, chat, sender, _, _ in valid
                    if sender.role == SenderRole.AGENT}
@@ -419,6 +425,67 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
         agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
         events.record(events.MessagePosted(chat, payload, agent_id))
     return stored, refused, file_refusals
+
+
+def _store_in_one_statement(connection, valid: list, now: datetime
+                            ) -> tuple[list[tuple[int, dict]], list]:
+    """`_store` for drafts without files on PostgreSQL, as one statement (_STORE_AT_ONCE).
+
+    The same rules as the two-statement way: a chat is stamped when a visitor's draft finds
+    it open or an agent's draft finds it his and live; a draft is stored when its chat was
+    stamped for it. The chats' rows stay locked until the statement ends, so a chat cannot
+    close between its check and its messages.
+    """
+    columns = {"n": [], "chat_id": [], "role": [], "name": [], "user_id": [], "body": [],
+               "client_id": []}
+    for n, (_, chat, sender, text, client_id) in enumerate(valid):
+        for key, value in (("n", n), ("chat_id", chat), ("role", sender.role.value),
+                           ("name", sender.name), ("user_id", sender.user_id),
+                           ("body", text), ("client_id", client_id)):
+            columns[key].append(value)
+    rows = connection.execute(_STORE_AT_ONCE, {**columns, "now": now}).all()
+    stored_ids = {(chat, client_id): (new_id, agent_id)
+                  for new_id, chat, client_id, agent_id in rows}
+    stored, refused = [], []
+    for item in sorted(valid, key=lambda v: stored_ids.get((v[1], v[4]), (0,))[0]):
+        index, chat, sender, text, client_id = item
+        if (chat, client_id) not in stored_ids:
+            refused.append(item)
+            continue
+        new_id, agent_id = stored_ids[chat, client_id]
+        payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id)
+        stored.append((index, payload))
+        events.record(events.MessagePosted(
+            chat, payload, sender.user_id if sender.role == SenderRole.AGENT else agent_id))
+    return stored, refused
+
+
+_STORE_AT_ONCE = sql_text("""
+WITH drafts AS (
+    SELECT * FROM unnest(CAST(:n AS integer[]), CAST(:chat_id AS integer[]),
+                         CAST(:role AS text[]), CAST(:name AS text[]),
+                         CAST(:user_id AS integer[]), CAST(:body AS text[]),
+                         CAST(:client_id AS text[]))
+        AS d(n, chat_id, role, name, user_id, body, client_id)
+), stamped AS (
+    UPDATE chat SET last_activity_at = :now
+    FROM (SELECT DISTINCT chat_id, role, user_id FROM drafts) AS s
+    WHERE chat.id = s.chat_id
+      AND ((s.role <> 'AGENT' AND chat.status IN ('WAITING', 'ACTIVE'))
+           OR (s.role = 'AGENT' AND chat.status = 'ACTIVE' AND chat.agent_id = s.user_id))
+    RETURNING chat.id, chat.agent_id, chat.status
+), inserted AS (
+    INSERT INTO chat_message (chat_id, sender_role, sender_name, user_id, body, client_id,
+                              sent_at)
+    SELECT d.chat_id, d.role, d.name, d.user_id, d.body, d.client_id, :now
+    FROM drafts AS d JOIN stamped ON stamped.id = d.chat_id
+    WHERE d.role <> 'AGENT' OR (stamped.status = 'ACTIVE' AND stamped.agent_id = d.user_id)
+    ORDER BY d.n
+    RETURNING id, chat_id, client_id
+)
+SELECT inserted.id, inserted.chat_id, inserted.client_id, stamped.agent_id
+FROM inserted JOIN stamped ON stamped.id = inserted.chat_id
+""")
 
 
 def _clean_draft(draft: Draft, *, with_files: bool) -> tuple[int, Sender, str, str]:
