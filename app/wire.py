@@ -68,6 +68,12 @@ def attachment(row: Attachment, url: str, thumbnail_url: str | None) -> dict:
     }
 
 
+def sent_file(file: dict, role: SenderRole, name: str, sent_at: datetime) -> dict:
+    """A file of an SR (the SR form lists them): the attachment as `attachment` shows it,
+    with who sent it and when."""
+    return {**file, "sent_by": {"role": role.value, "name": name}, "sent_at": iso_time(sent_at)}
+
+
 def chat_summary(chat: Chat) -> dict:
     """The chat as the agent console and the widget list it."""
     person = chat.visitor

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app.admin import lookups
 from app.admin.formatting import local_time, status_badge
 from app.admin.security import CSRF_MESSAGE, DeskModelView, DeskSecureForm, csrf_failed
-from app.desk import requests, search
+from app.desk import attachments, chat_context, file_links, requests, search
 from app.desk.errors import DeskError
 from app.extensions import db
 from app.models import PersonGroup, ServiceRequest, SRSource, SRStatus, WorkLogType
@@ -229,12 +229,23 @@ class ServiceRequestView(DeskModelView):
     def _edit_context(self, sr: ServiceRequest) -> dict:
         sr = db.session.get(ServiceRequest, sr.id)  # fresh after a refused save
         entries = list(reversed(sr.work_log))
+        files = attachments.of_service_request(sr.id)
+        files_by_message: dict[int, list] = {}
+        for sent in files:
+            files_by_message.setdefault(sent.attachment.message_id, []).append(sent)
         return {
             "sr": sr,
             "work_log": [e for e in entries if e.log_type != WorkLogType.TRANSCRIPT],
             "transcripts": [e for e in entries if e.log_type == WorkLogType.TRANSCRIPT],
             "history": list(reversed(sr.history)),
             "chats": list(sr.chats),
+            # The files its chats carried, with links signed now (the manager's session
+            # opens them), and where the end user asked from.
+            "files": files,
+            "files_by_message": files_by_message,
+            "file_url": file_links.url_for,
+            "human_size": attachments.human_size,
+            "context": chat_context.latest_of_service_request(sr.id),
             "work_log_form": WorkLogForm(formdata=None),
             "local_time": local_time,
             "status_badge": status_badge,

@@ -22,8 +22,7 @@ from app.models import PersonGroup, ServiceRequest
 def _sr(sr: ServiceRequest) -> dict:
     allowed = [status.value for status in sr_rules.allowed_transitions(sr.status)]
     return wire.service_request(
-        sr, allowed, attachments=[attachments.described(a)
-                                  for a in attachments.of_service_request(sr.id)],
+        sr, allowed, attachments=attachments.of_service_request_described(sr.id),
         context=chat_context.latest_of_service_request(sr.id))
 
 

@@ -15,6 +15,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
@@ -27,7 +28,7 @@ from app.desk.validation import clean_id
 from app.extensions import db
 from app.files import inspection
 from app.files.storage import file_store
-from app.models import Attachment, Chat, ChatStatus, SenderRole, User
+from app.models import Attachment, Chat, ChatMessage, ChatStatus, SenderRole, User
 
 # What may be sent, by the type the content shows, with the names such a file may have.
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
@@ -311,12 +312,31 @@ def human_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
-def of_service_request(sr_id: int) -> list[Attachment]:
-    """Every sent file of an SR's chats, oldest first."""
-    return list(db.session.scalars(
-        select(Attachment).join(Chat, Chat.id == Attachment.chat_id)
-        .where(Chat.sr_id == sr_id, Attachment.message_id.is_not(None))
-        .order_by(Attachment.id)))
+@dataclass(frozen=True)
+class SentFile:
+    """A file of an SR with the message that carried it: who sent it, and when."""
+
+    attachment: Attachment
+    sender_role: SenderRole
+    sender_name: str
+    sent_at: datetime
+
+
+def of_service_request(sr_id: int) -> list[SentFile]:
+    """Every sent file of an SR's chats, oldest first, with its sender (one query)."""
+    rows = db.session.execute(
+        select(Attachment, ChatMessage.sender_role, ChatMessage.sender_name,
+               ChatMessage.sent_at)
+        .join(ChatMessage, ChatMessage.id == Attachment.message_id)
+        .join(Chat, Chat.id == Attachment.chat_id)
+        .where(Chat.sr_id == sr_id).order_by(Attachment.id))
+    return [SentFile(*row) for row in rows]
+
+
+def of_service_request_described(sr_id: int) -> list[dict]:
+    """The SR's files as the SR form lists them, with fresh signed links."""
+    return [wire.sent_file(described(f.attachment), f.sender_role, f.sender_name, f.sent_at)
+            for f in of_service_request(sr_id)]
 
 
 # --- reading -----------------------------------------------------------------------------

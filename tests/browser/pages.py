@@ -85,6 +85,8 @@ class SRForm:
         self.root = root
         self.status = root.locator("select[name=status]")
         self.badge = root.locator(".status-badge")
+        self.files = root.locator(".sr-files .sr-file")  # the files its chats carried
+        self.context = root.locator(".sr-context")  # where the end user asked from
 
     @classmethod
     def on_page(cls, page: Page) -> SRForm:
@@ -117,6 +119,9 @@ class SRForm:
 
     def write_solution(self, text: str) -> None:
         self.root.locator("textarea[name=solution]").fill(text)
+
+    def file(self, name: str) -> Locator:
+        return self.files.filter(has_text=name)
 
     def save(self) -> None:
         self.root.locator(".save-button").click()

@@ -64,7 +64,9 @@ def test_the_files_of_an_sr_are_those_its_chats_sent(desk, chat):
     attachments.upload(chat.id, VISITOR, "never-sent.txt", b"draft\n")
     chats.post_messages([chats.Draft(chat.id, chats.Sender.visitor(chat), "", "c1",
                                      [sent.public_id])])
-    assert [a.name for a in attachments.of_service_request(chat.sr_id)] == ["shot.png"]
+    [kept] = attachments.of_service_request(chat.sr_id)
+    assert kept.attachment.name == "shot.png" and kept.sender_name == "Erin"
+    assert kept.sender_role == SenderRole.VISITOR and kept.sent_at is not None
 
 
 def test_the_database_store_keeps_bytes_with_the_transaction(app, chat):

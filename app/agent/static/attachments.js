@@ -24,7 +24,8 @@ export function filesOf(attachments) {
         h("span", { class: "file-meta" }, `${humanSize(file.size)} · ${file.content_type}`))))));
 }
 
-function extension(name) {
+/** "PDF", "TXT": what the file's icon says. */
+export function extension(name) {
   const dot = name.lastIndexOf(".");
   return dot > 0 ? name.slice(dot + 1, dot + 5).toUpperCase() : "FILE";
 }

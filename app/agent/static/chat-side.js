@@ -2,6 +2,7 @@
 // requests and chats, and "Solved before" — resolved SRs like his question, each with a
 // button that puts its solution into the composer for editing.
 
+import { contextItems } from "./context.js";
 import { h, localDateTime } from "./dom.js";
 import { api } from "./http.js";
 
@@ -34,17 +35,7 @@ export class ChatSide {
   }
 
   drawContext(context) {
-    if (!context) { this.line.hidden = true; return; }
-    const parts = [];
-    const where = [context.browser, context.os].filter(Boolean).join(" on ");
-    if (where) parts.push(h("span", { class: "ctx-item", title: "Browser and operating system" }, where));
-    if (context.language) parts.push(h("span", { class: "ctx-item", title: "Browser language" }, context.language));
-    if (context.time_zone) parts.push(h("span", { class: "ctx-item", title: "Time zone" }, `${context.time_zone} · ${localTimeIn(context.time_zone)}`));
-    if (context.page_url) {
-      parts.push(h("a", { class: "ctx-item ctx-page", href: context.page_url, target: "_blank", rel: "noopener noreferrer", title: context.page_url },
-        context.page_title || shortUrl(context.page_url)));
-    }
-    if (context.referrer) parts.push(h("span", { class: "ctx-item", title: context.referrer }, `from ${shortUrl(context.referrer)}`));
+    const parts = contextItems(context);
     this.line.replaceChildren(...parts);
     this.line.hidden = parts.length === 0;
   }
@@ -77,12 +68,4 @@ export class ChatSide {
     this.box.replaceChildren(...cards);
     this.box.hidden = cards.length === 0;
   }
-}
-
-function shortUrl(url) {
-  try { const u = new URL(url); return u.host + (u.pathname === "/" ? "" : u.pathname); } catch { return url; }
-}
-
-function localTimeIn(zone) {
-  try { return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: zone }); } catch { return ""; }
 }

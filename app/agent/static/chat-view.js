@@ -101,6 +101,7 @@ export class ChatView {
     el.dataset.id = message.id;
     this.messages.set(message.id, el);
     this.insert(el, message.id);
+    if (!quiet && message.attachments?.length) this.filesSent();
     if (!quiet && message.sender.role === "VISITOR") {
       this.side.visitorSaidMore();
       this.setTyping(false);
@@ -115,6 +116,12 @@ export class ChatView {
       h("div", { class: "msg-meta" }, h("span", { class: "msg-sender" }, name), time),
       body ? h("div", { class: "msg-body" }, body) : null,
       filesOf(attachments));
+  }
+
+  /** A message carried files: they belong to the SR now, so its form beside the chat lists them. */
+  filesSent() {
+    clearTimeout(this.filesTimer);
+    this.filesTimer = setTimeout(() => this.srForm.refresh(), 300);
   }
 
   /** Put a text into the composer for editing (e.g. a solution that solved it before). */
@@ -186,6 +193,7 @@ export class ChatView {
     time.title = localDateTime(message.sent_at);
     time.textContent = localTime(message.sent_at);
     el.querySelector(".msg-files")?.replaceWith(filesOf(message.attachments) || "");
+    if (message.attachments?.length) this.filesSent();
     this.setState(el, "stored", "✓ Stored");
     el.querySelector(".msg-state").title = "Stored on the server";
     lastMessageIds[this.chatId] = Math.max(lastMessageIds[this.chatId] || 0, message.id);

@@ -1,6 +1,8 @@
-// The SR's activity column: work log (add and list), status history and chat transcripts.
-// A half-written work-log entry is kept as a draft like the form's own edits.
+// The SR's activity column: work log (add and list), the files its chats carried, status
+// history and chat transcripts. A half-written work-log entry is kept as a draft like the
+// form's own edits.
 
+import { extension, humanSize } from "./attachments.js";
 import { forgetDraft, isDirty, readDraft, setDirty, writeDraft } from "./drafts.js";
 import { h, localDateTime, toast } from "./dom.js";
 import { api } from "./http.js";
@@ -26,11 +28,14 @@ export class SrActivity {
     form.addEventListener("submit", (event) => { event.preventDefault(); this.add(); });
     form.addEventListener("input", () => this.changed());
     form.addEventListener("change", () => this.changed());
+    this.files = h("div", { class: "sr-file-box" });
+    this.fileCount = h("span", { class: "count" });
     this.history = h("ol", { class: "log-list history-list" });
     this.transcripts = h("div", { class: "transcripts" });
     this.count = h("span", { class: "count" });
     this.el = h("div", { class: "sr-activity" },
       h("section", { class: "sr-section sr-worklog" }, h("h3", {}, "Work log ", this.count), form, this.list),
+      h("section", { class: "sr-section sr-files" }, h("h3", {}, "Files ", this.fileCount), this.files),
       h("section", { class: "sr-section sr-history" }, h("h3", {}, "Status history"), this.history),
       h("section", { class: "sr-section sr-transcript" }, h("h3", {}, "Transcript"), this.transcripts));
     const draft = readDraft(this.key);
@@ -62,6 +67,10 @@ export class SrActivity {
       h("div", { class: "log-summary" }, e.summary),
       e.details ? h("div", { class: "log-details" }, e.details) : null))
       : [h("li", { class: "muted empty-line" }, "No entries yet.")]));
+    this.fileCount.textContent = sr.attachments.length ? `(${sr.attachments.length})` : "";
+    this.files.replaceChildren(sr.attachments.length
+      ? h("ul", { class: "sr-file-list" }, sr.attachments.map(sentFile))
+      : h("p", { class: "muted empty-line" }, "No files were sent in its chats."));
     this.history.replaceChildren(...[...sr.history].reverse().map((row) => h("li", { class: "log-entry" },
       h("div", { class: "log-meta" }, h("strong", {}, row.by), " · ", localDateTime(row.at)),
       h("div", { class: "log-summary" }, row.from ? `${row.from} → ${row.to}` : `Opened as ${row.to}`,
@@ -89,4 +98,20 @@ export class SrActivity {
     this.draw(this.sr);
     toast("Work-log entry added.", "success");
   }
+}
+
+/** One file of the SR: its thumbnail (or type), name, size and type, who sent it and when. */
+function sentFile(file) {
+  const image = Boolean(file.thumbnail_url);
+  const opens = image ? { target: "_blank", rel: "noopener" } : { download: file.name };
+  const who = file.sent_by.role === "VISITOR" ? "end user" : "agent";
+  return h("li", { class: "sr-file", dataset: { id: file.id } },
+    image
+      ? h("a", { class: "sr-file-thumb", href: file.url, title: `Open ${file.name}`, ...opens },
+        h("img", { src: file.thumbnail_url, alt: file.name, loading: "lazy" }))
+      : h("span", { class: "file-icon", "aria-hidden": "true" }, extension(file.name)),
+    h("div", { class: "file-text" },
+      h("a", { class: "file-name", href: file.url, ...opens }, file.name),
+      h("span", { class: "file-meta" }, `${humanSize(file.size)} · ${file.content_type}`),
+      h("span", { class: "file-meta file-sent" }, `${file.sent_by.name} (${who}) · ${localDateTime(file.sent_at)}`)));
 }

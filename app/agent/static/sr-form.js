@@ -3,6 +3,7 @@
 // a stale version shows the conflict and keeps the agent's edits. Unsaved edits are kept as a
 // draft in localStorage (surviving a reload), and leaving the page with them warns.
 
+import { contextItems } from "./context.js";
 import { h, localDateTime, toast } from "./dom.js";
 import { forgetDraft, isDirty, readDraft, setDirty, writeDraft } from "./drafts.js";
 import { api } from "./http.js";
@@ -137,6 +138,7 @@ export class SrForm {
     this.sr = sr;
     this.baseVersion = sr.version;
     const reporter = sr.reported_by || {};
+    const where = contextItems(sr.context);
     this.head.replaceChildren(
       h("div", { class: "sr-title-row" },
         h("a", { class: "sr-number", href: `/sr/${encodeURIComponent(sr.number)}`, target: this.compact ? "_blank" : null }, sr.number),
@@ -148,7 +150,8 @@ export class SrForm {
           reporter.email ? h("span", { class: "muted" }, ` · ${reporter.email}`) : null,
           reporter.phone ? h("span", { class: "muted" }, ` · ${reporter.phone}`) : null),
         h("dt", {}, "Owner"), h("dd", { class: "sr-owner" }, sr.owner ? sr.owner.name : "—"),
-        h("dt", {}, "Changed"), h("dd", {}, localDateTime(sr.changed_at), sr.changed_by ? ` by ${sr.changed_by}` : "")),
+        h("dt", {}, "Changed"), h("dd", {}, localDateTime(sr.changed_at), sr.changed_by ? ` by ${sr.changed_by}` : ""),
+        where.length ? [h("dt", {}, "Asked from"), h("dd", { class: "sr-context" }, where)] : null),
     );
     const keep = sr.allowed_transitions.includes(sr.status)
       ? `Keep ${sr.status} (no status change)` : `${sr.status} (no status change)`;
