@@ -14,6 +14,12 @@ if [ -z "${SECRET_KEY:-}" ]; then
 fi
 # Webhooks to receivers on this machine (e.g. a test receiver on localhost) are allowed here.
 export WEBHOOK_ALLOW_PRIVATE="${WEBHOOK_ALLOW_PRIVATE:-true}"
+# The demo customer page signs in its employee with the identity secret it shares with the desk.
+if [ -z "${WIDGET_IDENTITY_SECRET:-}" ]; then
+  [ -s instance/demo-identity-secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > instance/demo-identity-secret
+  WIDGET_IDENTITY_SECRET="$(cat instance/demo-identity-secret)"
+  export WIDGET_IDENTITY_SECRET
+fi
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo --with-history
 # The demo customer page (another origin) that embeds the widget; the server must allow it.

@@ -1,6 +1,7 @@
 """A customer's web page on another origin that embeds the widget with one script tag.
 
-    python app/widget/demo_host.py --port 5001 --server http://127.0.0.1:5000
+    python app/widget/demo_host.py --port 5001 --server http://127.0.0.1:5000 \
+        --identity-secret "$WIDGET_IDENTITY_SECRET"
 
 It is a separate tiny WSGI app (standard library only, so it starts at once as a plain
 script without importing the desk), and the widget really runs
@@ -8,12 +9,20 @@ cross-origin, as on a customer's site. Query parameters override the tag's data 
 (``?queue=Software``, ``?lang=de``, ``?color=%230f766e``) to show the settings;
 ``?csp=strict`` serves the page under a strict Content-Security-Policy; ``?plain=1`` embeds
 the bare tag (no data attributes).
+
+The page shows both kinds of visitor: anonymous (``/``), and an employee signed in to the
+intranet (``/?user=erin``), whom the page's back end vouches for with the identity hash of the
+widget's embedding guide, so that his chats are verified and he can chat about his open
+requests.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import html
+import os
 import threading
 from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs
@@ -22,6 +31,13 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 DEFAULT_TOPICS = ("Laptop, printer or phone=Hardware; Applications and accounts=Software; "
                   "VPN, Wi-Fi and network drives=Network")
 SETTINGS = ("queue", "topics", "color", "greeting", "lang", "title", "position")
+# The intranet's signed-in employee (``?user=erin``).
+EMPLOYEE = {"name": "Erin Employee", "email": "erin.employee@northwind.example"}
+
+
+def identity_hash(secret: str, email: str) -> str:
+    """What the host site's back end computes for a signed-in user (see the widget's guide)."""
+    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -35,6 +51,8 @@ PAGE = """<!doctype html>
   header {{ background: #20324a; color: #fff; padding: 18px 32px; display: flex;
            align-items: center; gap: 14px; }}
   header b {{ font-size: 20px; letter-spacing: .5px; }}
+  .account {{ margin-left: auto; font-size: 14px; color: #cfd8e3; }}
+  .account a {{ color: #fff; margin-left: 10px; }}
   nav a {{ color: #cfd8e3; margin-right: 18px; text-decoration: none; font-size: 15px; }}
   main {{ max-width: 760px; margin: 40px auto; padding: 0 24px; }}
   h1 {{ font-size: 34px; margin: 0 0 12px; }}
@@ -47,7 +65,7 @@ PAGE = """<!doctype html>
 </head>
 <body>
 <header><b>Northwind Traders</b><nav><a href="#">Intranet</a><a href="#">People</a>
-<a href="#">IT help</a></nav></header>
+<a href="#">IT help</a></nav>{account}</header>
 <main>
   <h1>IT help</h1>
   <p>Before you call: most questions about laptops, e-mail, accounts and the VPN are answered
@@ -64,13 +82,21 @@ PAGE = """<!doctype html>
 """
 
 
-def render_page(server_url: str, settings: dict[str, str]) -> str:
-    attributes = "".join(
-        f' data-{name}="{html.escape(value, quote=True)}"'
-        for name, value in settings.items() if name in SETTINGS and value
-    )
+def render_page(server_url: str, settings: dict[str, str],
+                identity: dict[str, str] | None = None) -> str:
+    """The page; with `identity` (name, email, hash) the widget's visitor is verified."""
+    chosen = {name: value for name, value in settings.items() if name in SETTINGS and value}
+    if identity:
+        chosen.update({f"identity-{key}": identity[key] for key in ("email", "name", "hash")})
+        account = (f'<span class="account" id="account">Signed in as '
+                   f'{html.escape(identity["name"])}<a href="/">Sign out</a></span>')
+    else:
+        account = ('<span class="account" id="account">Not signed in'
+                   '<a href="/?user=erin">Sign in as Erin Employee</a></span>')
+    attributes = "".join(f' data-{name}="{html.escape(value, quote=True)}"'
+                         for name, value in chosen.items())
     src = html.escape(server_url.rstrip("/") + "/widget.js", quote=True)
-    return PAGE.format(src=src, attributes=attributes)
+    return PAGE.format(src=src, attributes=attributes, account=account)
 
 
 def strict_policy(server_url: str) -> str:
@@ -82,8 +108,9 @@ def strict_policy(server_url: str) -> str:
             "style-src 'none'; img-src 'none'; base-uri 'none'; form-action 'none'")
 
 
-def make_app(server_url: str, defaults: dict[str, str] | None = None):
-    """The WSGI app: ``/`` is the customer page; everything else is 404."""
+def make_app(server_url: str, defaults: dict[str, str] | None = None,
+             identity_secret: str | None = None):
+    """The WSGI app: ``/`` is the customer page (``?user=erin``: signed in); else 404."""
     base = dict(defaults or {"topics": DEFAULT_TOPICS})
 
     def application(environ, start_response):
@@ -97,7 +124,10 @@ def make_app(server_url: str, defaults: dict[str, str] | None = None):
                 settings[name] = query[name][0]
         if "queue" in query:
             settings.pop("topics", None)
-        body = render_page(server_url, settings).encode("utf-8")
+        identity = None
+        if query.get("user") == ["erin"] and identity_secret:
+            identity = dict(EMPLOYEE, hash=identity_hash(identity_secret, EMPLOYEE["email"]))
+        body = render_page(server_url, settings, identity).encode("utf-8")
         headers = [("Content-Type", "text/html; charset=utf-8"),
                    ("Content-Length", str(len(body))), ("Cache-Control", "no-store")]
         if query.get("csp") == ["strict"]:
@@ -121,8 +151,9 @@ class DemoHost:
     """The demo host in a background thread (tests, scripts): start(), url, stop()."""
 
     def __init__(self, server_url: str, *, host: str = "127.0.0.1", port: int = 0,
-                 defaults: dict[str, str] | None = None) -> None:
-        self.httpd = make_server(host, port, make_app(server_url, defaults),
+                 defaults: dict[str, str] | None = None,
+                 identity_secret: str | None = None) -> None:
+        self.httpd = make_server(host, port, make_app(server_url, defaults, identity_secret),
                                  server_class=_ThreadingServer, handler_class=_QuietHandler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -146,8 +177,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--server", default="http://127.0.0.1:5000",
                         help="the chat server's URL (where /widget.js is served)")
+    parser.add_argument("--identity-secret", default=os.environ.get("WIDGET_IDENTITY_SECRET"),
+                        help="the desk's WIDGET_IDENTITY_SECRET, to sign in /?user=erin")
     args = parser.parse_args(argv)
-    httpd = make_server(args.host, args.port, make_app(args.server),
+    httpd = make_server(args.host, args.port,
+                        make_app(args.server, identity_secret=args.identity_secret),
                         server_class=_ThreadingServer, handler_class=_QuietHandler)
     print(f"Demo customer page on http://{args.host}:{args.port}/ (widget from {args.server})",
           flush=True)

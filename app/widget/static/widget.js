@@ -7,6 +7,12 @@
  * data-color (any CSS colour), data-greeting, data-title, data-lang (en, de), data-position
  * (right, left), data-open ("true": start opened).
  *
+ * A site whose visitors are signed in vouches for them: data-identity-email,
+ * data-identity-name and data-identity-hash (HMAC-SHA256 of the e-mail with the desk's
+ * WIDGET_IDENTITY_SECRET, computed by the site's back end), or
+ * ServiceDeskChat.identify({email, name, hash}). Such a visitor's chat is verified, and he may
+ * chat about one of his open service requests.
+ *
  * The UI lives in a Shadow DOM (no style clash with the host page). The Socket.IO client is
  * loaded from the chat server's own /vendor/ URL; nothing comes from third parties. Every text
  * that a person typed is shown with textContent, never parsed as HTML.
@@ -119,15 +125,19 @@
     '   <form class="view form-view" novalidate hidden>' +
     '    <p class="intro"></p>' +
     '    <div class="form-error" role="alert" hidden></div>' +
-    '    <div class="field"><label for="sdc-name" data-t="name"></label>' +
+    '    <p class="who-line" hidden><span class="verified-mark" aria-hidden="true">✓</span><span class="who-text"></span></p>' +
+    '    <div class="field name-field"><label for="sdc-name" data-t="name"></label>' +
     '     <input id="sdc-name" name="name" autocomplete="name" maxlength="120" aria-describedby="sdc-name-err">' +
     '     <p class="err" id="sdc-name-err"></p></div>' +
-    '    <div class="field"><label for="sdc-email" data-t="email"></label>' +
+    '    <div class="field email-field"><label for="sdc-email" data-t="email"></label>' +
     '     <input id="sdc-email" name="email" type="email" autocomplete="email" maxlength="254" aria-describedby="sdc-email-err">' +
     '     <p class="err" id="sdc-email-err"></p></div>' +
     '    <div class="field"><label for="sdc-phone"><span data-t="phone"></span> <span class="opt" data-t="optional"></span></label>' +
     '     <input id="sdc-phone" name="phone" type="tel" autocomplete="tel" maxlength="40" aria-describedby="sdc-phone-err">' +
     '     <p class="err" id="sdc-phone-err"></p></div>' +
+    '    <div class="field about-field" hidden><label for="sdc-sr_number" data-t="about"></label>' +
+    '     <select id="sdc-sr_number" name="sr_number" aria-describedby="sdc-sr_number-err"></select>' +
+    '     <p class="err" id="sdc-sr_number-err"></p></div>' +
     '    <div class="field topic-field"><label for="sdc-queue" data-t="topic"></label>' +
     '     <select id="sdc-queue" name="queue" aria-describedby="sdc-queue-err"></select>' +
     '     <p class="err" id="sdc-queue-err"></p></div>' +
@@ -198,6 +208,8 @@
     confirm: $(".confirm"), confirmYes: $(".confirm-yes"), confirmNo: $(".confirm-no"),
     banner: $(".banner"), form: $(".form-view"), intro: $(".intro"), formError: $(".form-error"),
     startBtn: $(".start-btn"), queueSelect: $("#sdc-queue"), topicField: $(".topic-field"),
+    whoLine: $(".who-line"), whoText: $(".who-text"), nameField: $(".name-field"),
+    emailField: $(".email-field"), aboutField: $(".about-field"), aboutSelect: $("#sdc-sr_number"),
     chat: $(".chat-view"), scroll: $(".scroll"), waiting: $(".waiting-card"),
     srLine: $(".sr-line"), position: $(".position"), agents: $(".agents"), log: $(".log"),
     typing: $(".typing"), typingText: $(".typing-text"), closed: $(".closed-card"),
@@ -395,6 +407,8 @@
     if (field === "email" && code === "invalid") return t("err_email_invalid");
     if (field === "phone" && code === "invalid") return t("err_phone_invalid");
     if (field === "queue") return t("err_queue");
+    if (code === "not_verified") return t("err_not_verified");
+    if (code === "unknown_sr") return t("err_unknown_sr");
     return body.message || t("err_generic");
   }
 
@@ -418,6 +432,12 @@
       queue: ui.queueSelect.value || (topics[0] && topics[0].queue) || "",
       question: fieldInput("question").value.trim()
     };
+    if (identity) {
+      values.email = identity.email;
+      if (identity.name) values.name = identity.name;
+      values.identity_hash = identity.hash;
+      if (ui.aboutSelect.value) values.sr_number = ui.aboutSelect.value;
+    }
     var errors = validateForm(values);
     var context = pageContext();
     var names = Object.keys(errors);
@@ -441,6 +461,7 @@
         return;
       }
       if (result.status === 429) { setFormError(t("err_rate")); return; }
+      if (result.status === 404 && result.body && result.body.error === "unknown_sr") loadMyRequests();
       var text = serverErrorText(result.body || {});
       if (result.body && result.body.field && setFieldError(result.body.field, text)) {
         fieldInput(result.body.field).focus();
@@ -1388,6 +1409,59 @@
     renderHeader();
   }
 
+  // ---------------------------------------------------------------- verified identity
+  // Set by the host site's back end (data-identity-* or ServiceDeskChat.identify): the chat
+  // is verified, and the visitor may pick one of his open service requests to chat about.
+  var identity = null;
+
+  function identify(value) {
+    var email = value && String(value.email || "").trim();
+    var hash = value && String(value.hash || value.identity_hash || "").trim();
+    identity = email && hash ? { email: email, name: String(value.name || "").trim(), hash: hash } : null;
+    renderIdentity();
+    loadMyRequests();
+  }
+
+  function renderIdentity() {
+    var on = !!identity;
+    ui.whoLine.hidden = !on;
+    ui.emailField.hidden = on;
+    ui.nameField.hidden = on && !!identity.name;
+    if (on) {
+      ui.whoText.textContent = t("signed_in_as", { name: identity.name || identity.email, email: identity.email });
+      fieldInput("email").value = identity.email;
+      if (identity.name) fieldInput("name").value = identity.name;
+    }
+  }
+
+  function fillAbout(requests) {
+    var select = ui.aboutSelect;
+    select.textContent = "";
+    var fresh = document.createElement("option");
+    fresh.value = "";
+    fresh.textContent = t("about_new");
+    select.appendChild(fresh);
+    requests.forEach(function (sr) {
+      var option = document.createElement("option");
+      option.value = sr.number;
+      option.textContent = sr.number + " · " + sr.summary;
+      select.appendChild(option);
+    });
+    ui.aboutField.hidden = !identity || !requests.length;
+  }
+
+  function loadMyRequests() {
+    fillAbout([]);
+    if (!identity) return;
+    var asked = identity;
+    fetch(SERVER + "/api/my-requests", {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: asked.email, identity_hash: asked.hash })
+    }).then(function (r) { return r.ok ? r.json() : { requests: [] }; })
+      .then(function (body) { if (identity === asked) fillAbout(body.requests || []); })
+      .catch(function () { /* the form still works without the list */ });
+  }
+
   // ---------------------------------------------------------------- start
   function freshForm(message) {
     state.lastId = 0;
@@ -1446,11 +1520,15 @@
     document.body.appendChild(host);
     loadQueues();
     startFromStore();
+    if (data.identityEmail && data.identityHash) {
+      identify({ email: data.identityEmail, name: data.identityName, hash: data.identityHash });
+    }
     var open = store.open !== undefined ? store.open : data.open === "true";
     setOpen(!!open, false);
-    window.ServiceDeskWidget = {
+    window.ServiceDeskChat = window.ServiceDeskWidget = {
       open: function () { setOpen(true, true); },
       close: function () { setOpen(false, false); },
+      identify: identify,
       version: 1
     };
   }
