@@ -42,6 +42,9 @@ class Config:
         # Origins allowed to embed the widget (CORS and Socket.IO); the app's own origin is
         # always allowed.
         self.WIDGET_ALLOWED_ORIGINS = _list(env.get("WIDGET_ALLOWED_ORIGINS"))
+        # Shared with the host sites' back ends, which sign their signed-in users' e-mail
+        # addresses with it (HMAC-SHA256); unset, no chat request is verified.
+        self.WIDGET_IDENTITY_SECRET = env.get("WIDGET_IDENTITY_SECRET") or None
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.CHAT_REQUEST_RATE_LIMIT = env.get("CHAT_REQUEST_RATE_LIMIT", "10 per minute")
         self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)

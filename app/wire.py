@@ -83,7 +83,9 @@ def chat_summary(chat: Chat) -> dict:
         "status": chat.status.value,
         "queue": {"id": chat.queue_id, "name": chat.queue.name},
         "sr": {"id": sr.id, "number": sr.number, "status": sr.status.value},
-        "end_user": {"name": person.display_name, "email": person.email, "phone": person.phone},
+        # What the end user typed unless a host site vouched for him (`verified`).
+        "end_user": {"name": person.display_name, "email": person.email, "phone": person.phone,
+                     "verified": bool(chat.verified)},
         "agent": chat.agent.display_name if chat.agent else None,
         "question": chat.question,
         "requested_at": iso_time(chat.requested_at),
@@ -153,6 +155,12 @@ def chat_request_created(chat: Chat, position: int, agents_online: int, token: s
         "agents_online": agents_online,
         "token_expires_in": token_max_age,
     }
+
+
+def my_request(sr: ServiceRequest) -> dict:
+    """One of a verified end user's open SRs (`POST /api/my-requests`): no internals."""
+    return {"number": sr.number, "summary": sr.summary, "status": sr.status.value,
+            "changed_at": iso_time(sr.changed_at)}
 
 
 # --- service requests ----------------------------------------------------------------------

@@ -66,9 +66,12 @@ def _names(people_list: list) -> str:
 class PersonView(DeskModelView):
     can_delete = False  # persons are referenced by SRs and chats
     simple_list_pager = True  # no count of every person for the pager
-    column_list = ["display_name", "email", "phone", "groups", "user", "created_at"]
+    column_list = ["display_name", "email", "phone", "verified", "groups", "user", "created_at"]
     column_labels = {"display_name": "Name", "email": "E-mail", "groups": "Groups",
-                     "user": "Login", "created_at": "Created"}
+                     "user": "Login", "created_at": "Created",
+                     "verified": "Verified"}
+    column_descriptions = {"verified": "No: known only from what an anonymous chat request "
+                                      "typed (nobody vouched for the address)."}
     search_hint = "Name, e-mail or phone"
     column_searchable_list = ["display_name", "email", "phone"]
     search_condition = staticmethod(search.persons_matching)

@@ -12,15 +12,17 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_cors import CORS
 
 from app import wire
-from app.desk import chats
+from app.desk import chats, identity
 from app.desk.errors import DeskError
 from app.desk.tokens import make_visitor_token
 from app.extensions import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-CHAT_REQUEST_FIELDS = ("name", "email", "phone", "queue", "question", "context")
+CHAT_REQUEST_FIELDS = ("name", "email", "phone", "queue", "question", "context",
+                       "identity_hash", "sr_number")
 REQUIRED_FIELDS = ("name", "email", "queue", "question")
+MY_REQUESTS_FIELDS = ("email", "identity_hash")
 
 
 def _error(code: str, message: str, field: str | None = None, status: int = 400):
@@ -42,28 +44,46 @@ def _rate_limit() -> str:
     return current_app.config["CHAT_REQUEST_RATE_LIMIT"]
 
 
+def _json_object(allowed: tuple[str, ...], required: tuple[str, ...]) -> dict:
+    """The request's JSON object with only `allowed` fields and every `required` one."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DeskError("invalid", f"Send a JSON object with {', '.join(required)}.")
+    for name in data:
+        if name not in allowed:
+            raise DeskError("unknown_field", f"Unexpected field {str(name)[:64]!r}.",
+                            str(name)[:64])
+    for name in required:
+        if data.get(name) in (None, ""):
+            raise DeskError("required", f"{name} is required.", name)
+    return data
+
+
 @bp.post("/chat-requests")
 @limiter.limit(_rate_limit, methods=["POST"])
 def create_chat_request():
-    """Open an SR, put its chat in the queue, and hand the widget its visitor token."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return _error("invalid", "Send a JSON object with name, email, queue and question.")
-    for name in data:
-        if name not in CHAT_REQUEST_FIELDS:
-            return _error("unknown_field", f"Unexpected field {str(name)[:64]!r}.",
-                          str(name)[:64])
-    for name in REQUIRED_FIELDS:
-        if data.get(name) in (None, ""):
-            return _error("required", f"{name} is required.", name)
+    """Open an SR (or, verified, join one's own open SR), put its chat in the queue, and hand
+    the widget its visitor token."""
+    data = _json_object(CHAT_REQUEST_FIELDS, REQUIRED_FIELDS)
     result = chats.request_chat(name=data["name"], email=data["email"], phone=data.get("phone"),
                                 queue=data["queue"], question=data["question"],
                                 context=data.get("context"),
-                                user_agent=request.headers.get("User-Agent"))
+                                user_agent=request.headers.get("User-Agent"),
+                                identity_hash=data.get("identity_hash"),
+                                sr_number=data.get("sr_number"))
     token = make_visitor_token(current_app.config["SECRET_KEY"], result.chat)
     return jsonify(wire.chat_request_created(
         result.chat, result.position, result.agents_online, token,
         current_app.config["VISITOR_TOKEN_MAX_AGE"])), 201
+
+
+@bp.post("/my-requests")
+@limiter.limit(_rate_limit, methods=["POST"])
+def my_requests():
+    """A verified end user's open service requests (to chat about one of them)."""
+    data = _json_object(MY_REQUESTS_FIELDS, MY_REQUESTS_FIELDS)
+    rows = identity.my_open_requests(data["email"], data["identity_hash"])
+    return jsonify({"requests": [wire.my_request(sr) for sr in rows]})
 
 
 from app.api import attachments  # noqa: E402,F401 - register the file routes on bp

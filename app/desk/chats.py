@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import wire
-from app.desk import attachments, chat_context, events, people, requests
+from app.desk import attachments, chat_context, events, identity, people, requests
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
@@ -57,21 +57,35 @@ def get_chat(chat_id: object, *, with_visitor: bool = False) -> Chat:
 
 @use_case
 def request_chat(*, name: object, email: object, phone: object = None, queue: object,
-                 question: object, context: object = None, user_agent: str | None = None
-                 ) -> ChatRequested:
+                 question: object, context: object = None, user_agent: str | None = None,
+                 identity_hash: object = None, sr_number: object = None) -> ChatRequested:
     """An end user asks for a chat: open the SR (QUEUED to the queue's group) and queue the
-    chat; `context` (page, referrer, language, time zone) and the user agent go beside it."""
+    chat; `context` (page, referrer, language, time zone) and the user agent go beside it.
+
+    With a valid `identity_hash` the chat is verified (see `identity`), and with `sr_number`
+    of one of that person's open SRs it is about that SR instead of a new one. A wrong hash,
+    or an SR number without one, is `not_verified`.
+    """
+    verified = identity_hash is not None
+    if verified:
+        identity.verified_address(email, identity_hash)
+    elif sr_number is not None:
+        raise identity.not_verified()
     where = chat_context.clean(context)
     group = people.get_queue(queue)
     text = clean_text(question, "question", max_length=setting("CHAT_MESSAGE_MAX_LENGTH"))
-    person = people.find_or_create_end_user(name, email, phone)
-    summary = text.splitlines()[0]
-    summary = summary if len(summary) <= 100 else summary[:99] + "…"
-    sr = requests.open_service_request(summary=summary, details=text, reported_by=person,
-                                       owner_group=group, source=SRSource.CHAT)
+    person = people.end_user(name, email, phone, verified=verified)
+    if sr_number is not None:
+        sr = identity.open_request_of(person, sr_number)
+    else:
+        summary = text.splitlines()[0]
+        summary = summary if len(summary) <= 100 else summary[:99] + "…"
+        sr = requests.open_service_request(summary=summary, details=text, reported_by=person,
+                                           owner_group=group, source=SRSource.CHAT)
     now = utcnow()
     chat = Chat(service_request=sr, queue=group, visitor=person, question=text,
-                visitor_key=new_visitor_key(), requested_at=now, last_activity_at=now)
+                visitor_key=new_visitor_key(), requested_at=now, last_activity_at=now,
+                verified=verified)
     db.session.add(chat)
     db.session.flush()
     chat_context.record(chat, where, user_agent)
@@ -758,8 +772,16 @@ def rate_chat(chat_id: object, rating: object, comment: object = None) -> Chat:
 
 @use_case
 def request_transcript(chat_id: object) -> None:
-    """Put the whole transcript in the outbox for the end user."""
+    """Put the whole transcript in the outbox for the end user: once per chat, and only to
+    the chat's own address (whoever asks, however often: no mail cannon)."""
     chat = get_chat(chat_id)
     if not chat.visitor.email:
         raise ValidationError("no_email", "No e-mail address is known for this chat.", "email")
+    first = db.session.execute(
+        update(Chat).where(Chat.id == chat.id, Chat.transcript_requested_at.is_(None))
+        .values(transcript_requested_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not first:
+        raise Conflict("transcript_sent", "The transcript of this chat has already been sent "
+                       f"to {chat.visitor.email}.", "chat_id")
     mail.queue_transcript(chat)

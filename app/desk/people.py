@@ -20,20 +20,26 @@ from app.models.people import password_hash_method
 PASSWORD_MAX_LENGTH = 200
 
 
-def find_or_create_end_user(name: object, email: object, phone: object = None) -> Person:
-    """The person behind a chat request, matched by e-mail (case-insensitive).
+def end_user(name: object, email: object, phone: object = None, *,
+             verified: bool = False) -> Person:
+    """The person behind a chat request.
 
-    An existing person keeps the name and phone on record: an anonymous visitor must not be
-    able to rename someone else by typing their address. A new phone fills an empty one.
+    Unverified (anyone may type any address): a record of its own with what was typed, so
+    that nothing the desk keeps for that address (name, phone, requests) is found, shown or
+    changed. Verified (a host site vouched for the address): the desk's record of it, whose
+    name and phone stay as kept (a new phone fills an empty one), or a new one.
     """
     display_name = clean_text(name, "name", max_length=120, multiline=False)
     address = clean_email(email)
     phone_number = clean_phone(phone)
-    person = db.session.scalars(
-        select(Person).where(func.lower(Person.email) == address.lower()).order_by(Person.id)
-    ).first()
+    person = None
+    if verified:
+        from app.desk.identity import verified_person
+
+        person = verified_person(address)
     if person is None:
-        person = Person(display_name=display_name, email=address, phone=phone_number)
+        person = Person(display_name=display_name, email=address, phone=phone_number,
+                        verified=verified)
         db.session.add(person)
     elif phone_number and not person.phone:
         person.phone = phone_number

@@ -7,6 +7,7 @@ nothing here talks to a mail server.
 
 from __future__ import annotations
 
+import unicodedata
 from email.headerregistry import Address
 from pathlib import Path
 
@@ -30,6 +31,22 @@ def header_text(text: str, limit: int = 200) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:limit]
 
 
+DISPLAY_NAME_MAX = 64
+
+
+def display_name(text: str | None) -> str:
+    """A recipient's name as it may stand in ``To:``: letters, digits, spaces and ``. ' -``,
+    at most 64 characters.
+
+    End users type their names; a name with address syntax in it (``<>``, ``@``, commas,
+    quotes, ``=?…?=``) could become a second recipient once a long header is folded (CPython
+    may drop the quotes around such a name), so everything but plain name characters goes.
+    """
+    plain = unicodedata.normalize("NFC", header_text(text or "", 200))
+    kept = "".join(ch if ch.isalnum() or ch in " .'-" else " " for ch in plain)
+    return " ".join(kept.split())[:DISPLAY_NAME_MAX].strip()
+
+
 def _render(name: str, **context) -> tuple[str, str]:
     context.setdefault("base_url", setting("PUBLIC_BASE_URL"))
     text = _env.get_template(f"{name}.txt").render(**context)
@@ -40,9 +57,9 @@ def _render(name: str, **context) -> tuple[str, str]:
 def enqueue(*, kind: str, to_address: str, to_name: str | None, subject: str, body_text: str,
             body_html: str | None, sr: ServiceRequest | None = None) -> OutboxMessage:
     """Add one message to the outbox (no commit: it belongs to the caller's transaction)."""
-    Address(display_name=header_text(to_name or "", 120), addr_spec=to_address)  # validates
+    Address(display_name=display_name(to_name), addr_spec=to_address)  # validates
     row = OutboxMessage(kind=kind, service_request=sr, to_address=to_address,
-                        to_name=header_text(to_name or "", 120) or None,
+                        to_name=display_name(to_name) or None,
                         subject=header_text(subject, 250), body_text=body_text,
                         body_html=body_html)
     db.session.add(row)

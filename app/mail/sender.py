@@ -24,7 +24,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from app.extensions import db
-from app.mail.compose import header_text
+from app.mail.compose import display_name, header_text
 from app.mail.transport import DeliveryError, FileTransport, SmtpTransport, compact_time
 from app.models import OutboxMessage, utcnow
 from app.outbox import sender as outbox
@@ -125,8 +125,7 @@ def build_message(row: OutboxMessage) -> tuple[EmailMessage, Address, Address]:
     sender = _address(_config("MAIL_SENDER", "Service Desk <servicedesk@localhost>"),
                       "MAIL_SENDER")
     try:
-        recipient = Address(display_name=header_text(row.to_name or "", 120),
-                            addr_spec=row.to_address)
+        recipient = Address(display_name=display_name(row.to_name), addr_spec=row.to_address)
     except (ValueError, TypeError) as exc:
         raise DeliveryError(f"Invalid recipient address {row.to_address!r}: {exc}",
                             permanent=True) from exc

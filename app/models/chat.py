@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,6 +80,10 @@ class Chat(db.Model):
     visitor_node: Mapped[str | None] = mapped_column(String(64))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # The host site vouched for the end user's e-mail address (a valid identity hash).
+    verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The transcript was mailed (once per chat).
+    transcript_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     service_request: Mapped[ServiceRequest] = relationship(back_populates="chats")
     queue: Mapped[PersonGroup] = relationship()

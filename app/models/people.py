@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -62,6 +63,9 @@ class Person(db.Model):
     # Matched case-insensitively: see the index on lower(email) below.
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # False for a person known only from what an anonymous chat request typed: nobody
+    # vouched for the address, so no later request may find and reuse this record.
+    verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[PersonGroup]] = relationship(

@@ -31,7 +31,9 @@ class SocketClient:
     generation: int | None = None  # an agent's session generation, as of connecting
     chat_id: int | None = None
     name: str | None = None  # an end user's display name, as of connecting
-    person_id: int | None = None  # an end user's person
+    # An end user's e-mail address: his chats share one event budget, whatever person
+    # records they have (an unverified request gets its own).
+    end_user: str | None = None
     queue_ids: list[int] = field(default_factory=list)
     # The last queue_state sent to this socket carried an error: retry on the next sweep.
     state_error: bool = False
@@ -41,7 +43,7 @@ class SocketClient:
     def budget_keys(self) -> tuple:
         if self.is_agent:
             return (("agent", self.user_id),)
-        return (("chat", self.chat_id), ("end_user", self.person_id))
+        return (("chat", self.chat_id), ("end_user", self.end_user))
 
     @property
     def is_agent(self) -> bool:

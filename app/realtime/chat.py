@@ -79,7 +79,8 @@ class ChatNamespace(DeskNamespace):
         after_id = _optional_id(auth.get("last_message_id"), "last_message_id")
         # The end user's name signs what he sends: remembered here, not read for each message.
         client = SocketClient(request.sid, VISITOR, chat_id=chat.id,
-                              name=chat.visitor.display_name, person_id=chat.visitor_id)
+                              name=chat.visitor.display_name,
+                              end_user=(chat.visitor.email or f"#{chat.visitor_id}").lower())
         self.socketio.server.enter_room(client.sid, chat_room(chat.id), namespace=CHAT_NS)
         self.register(client)
         if chat.visitor_left_at is not None or chat.visitor_node != self.node:

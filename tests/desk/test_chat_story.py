@@ -214,12 +214,32 @@ def test_rating_and_transcript_request_after_the_chat(desk):
     assert chat.service_request.number in row.subject
 
 
-def test_end_user_is_matched_by_email_and_cannot_rename_someone(desk):
-    first = ask(email="eve@example.com")
-    second = chats.request_chat(name="Mallory", email="EVE@example.com", queue="Hardware",
-                                question="hi")
-    assert second.sr.reported_by_id == first.sr.reported_by_id
-    assert second.sr.reported_by.display_name == "Eve End-User"
+def test_a_typed_address_never_finds_shows_or_renames_the_desks_person(desk):
+    maria = desk.maria.person
+    first = chats.request_chat(name="Mallory", email="MARIA@example.com", phone="+1 555 0666",
+                               queue="Hardware", question="hi")
+    typed = first.sr.reported_by
+    assert typed.id != maria.id and not first.chat.verified
+    assert (typed.display_name, typed.phone, typed.verified) == ("Mallory", "+1 555 0666", False)
+    assert (maria.display_name, maria.phone) == ("Maria Manager", "+1 555 0103")
+    second = chats.request_chat(name="Eve", email="maria@example.com", queue="Hardware",
+                                question="hi again")
+    assert second.sr.reported_by_id not in (maria.id, typed.id)  # nor one typed before
+
+
+def test_a_vouched_for_address_is_the_desks_person(desk, app):
+    from app.desk.identity import identity_hash
+
+    app.config["WIDGET_IDENTITY_SECRET"] = "a secret of the host sites"
+    signed = identity_hash("a secret of the host sites", "maria@example.com")
+    made = chats.request_chat(name="M.", email="maria@example.com", queue="Hardware",
+                              question="hi", identity_hash=signed)
+    assert made.chat.verified and made.sr.reported_by_id == desk.maria.person_id
+    assert made.sr.reported_by.display_name == "Maria Manager"
+    with pytest.raises(DeskError) as err:
+        chats.request_chat(name="M.", email="maria@example.com", queue="Hardware",
+                           question="hi", identity_hash=signed[:-1] + ("0" if signed[-1] != "0" else "1"))
+    assert err.value.code == "not_verified"
 
 
 def test_sr_numbers_are_unique_and_sequential(desk):

@@ -43,7 +43,7 @@ def seed_flow(live_server, peers):
         waiting = agent_peer.wait("chat_waiting", "/queue")
         assert waiting["chat_id"] == chat_id and waiting["sr"]["number"] == made["sr_number"]
         assert waiting["end_user"] == {"name": "Erin End-User", "email": "erin@example.org",
-                                       "phone": "+1 555 0199"}
+                                       "phone": "+1 555 0199", "verified": False}
         state = agent_peer.wait("queue_state", "/queue", lambda s: s["total"] == 1)
         software = next(q for q in state["queues"] if q["name"] == "Software")
         assert software["waiting"] == 1 and software["agents_online"] == 2

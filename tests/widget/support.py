@@ -105,11 +105,15 @@ class WidgetDesk:
         return response.json()
 
 
-def start_widget_desk(database_url: str, tmp_path, **env) -> WidgetDesk:
+def start_widget_desk(database_url: str, tmp_path, *, identity_secret: str | None = None,
+                      **env) -> WidgetDesk:
+    """With `identity_secret`, the desk and the customer page share it (its `/?user=erin`)."""
     site_port = free_port()
     site_origin = f"http://127.0.0.1:{site_port}"
+    if identity_secret:
+        env["WIDGET_IDENTITY_SECRET"] = identity_secret
     server = LiveServer(database_url, log_path=tmp_path / "server.log",
                         env={"WIDGET_ALLOWED_ORIGINS": site_origin, **env})
     server.start()
-    site = DemoHost(server.url, port=site_port).start()
+    site = DemoHost(server.url, port=site_port, identity_secret=identity_secret).start()
     return WidgetDesk(server=server, site=site, database_url=database_url)

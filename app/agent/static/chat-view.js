@@ -4,7 +4,7 @@
 
 import { AttachmentTray, filesOf } from "./attachments.js";
 import { ChatSide } from "./chat-side.js";
-import { h, localDateTime, localTime, newClientId, toast } from "./dom.js";
+import { h, identityMark, localDateTime, localTime, newClientId, toast } from "./dom.js";
 import { lastMessageIds } from "./queue-link.js";
 import { SrForm } from "./sr-form.js";
 
@@ -55,6 +55,7 @@ export class ChatView {
   drawHead() {
     const s = this.summary;
     this.q(".end-user-name").textContent = s.end_user.name;
+    this.q(".identity-slot").replaceChildren(identityMark(s.end_user));
     const link = this.q(".sr-link");
     link.textContent = s.sr.number;
     link.href = `/sr/${encodeURIComponent(s.sr.number)}`;

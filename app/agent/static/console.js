@@ -2,7 +2,7 @@
 // time, accept), and his live chats in tabs with unread badges, each with its SR form beside it.
 
 import { ChatView } from "./chat-view.js";
-import { h, localDateTime, toast, waitedSince } from "./dom.js";
+import { h, identityMark, localDateTime, toast, waitedSince } from "./dom.js";
 import { chatConnection, queueSocket } from "./queue-link.js";
 
 const ACK_TIMEOUT = 10000;
@@ -45,7 +45,7 @@ function drawWaiting() {
       h("div", { class: "waiting-top" },
         h("span", { class: "queue-chip" }, chat.queue.name),
         h("span", { class: "wait-time", dataset: { since: chat.requested_at }, title: `Waiting since ${localDateTime(chat.requested_at)}` }, waitedSince(chat.requested_at))),
-      h("div", { class: "waiting-name" }, chat.end_user.name),
+      h("div", { class: "waiting-name" }, chat.end_user.name, " ", identityMark(chat.end_user)),
       h("p", { class: "waiting-question" }, chat.question),
       h("div", { class: "waiting-bottom" }, h("span", { class: "muted" }, chat.sr.number), button));
   }));

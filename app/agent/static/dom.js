@@ -56,3 +56,14 @@ export function newClientId() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
+
+/** The end user's identity mark: "verified" when the host site vouched for him, else what he
+ * typed is all there is ("not verified"). */
+export function identityMark(endUser) {
+  const verified = !!endUser?.verified;
+  return h("span", {
+    class: `identity-mark ${verified ? "is-verified" : "is-unverified"}`,
+    title: verified ? "The site the end user came from vouched for this e-mail address."
+      : "Name, e-mail and phone are as the end user typed them; nobody vouched for them.",
+  }, verified ? "verified" : "not verified");
+}

@@ -1475,6 +1475,10 @@
     ["name", "email", "phone"].forEach(function (name) {
       if (store[name] && !fieldInput(name).value) fieldInput(name).value = store[name];
     });
+    if (identity) {  // the signed-in user's open requests may have changed meanwhile
+      renderIdentity();
+      loadMyRequests();
+    }
     if (!ui.panel.hidden) focusView();
   }
 
