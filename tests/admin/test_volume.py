@@ -22,7 +22,7 @@ from tests.support.sql import recorded
 
 def _end_users(count: int, start: int = 0) -> None:
     for n in range(start, start + count):
-        people.find_or_create_end_user(f"Person Number{n:03d}", f"p{n}@example.net")
+        people.end_user(f"Person Number{n:03d}", f"p{n}@example.net", verified=True)
     db.session.commit()
 
 
