@@ -77,9 +77,13 @@ def test_signed_in_employee_is_verified_and_chats_about_her_open_request(
     page.get_by_label("How can we help?").fill("Still no docking, after the update too.")
     shot(page, "widget-verified-identity.png", tmp_path)
     page.get_by_role("button", name="Start chat").click()
+    page.wait_for_function("""(first) => {
+        const key = Object.keys(localStorage).find(k => k.startsWith('sdc-widget:'));
+        const stored = key && JSON.parse(localStorage.getItem(key));
+        return stored && stored.chatId && stored.chatId !== first;
+    }""", arg=first_chat)
     expect(widget.root.locator(".sr-line")).to_have_text(f"Your request {first_sr} is open.")
     second_chat = widget.stored_chat()["chatId"]
-    assert second_chat != first_chat
     expect(console.waiting(second_chat)).to_contain_text(first_sr)
     shot(agent_page, "console-verified-identity.png", tmp_path)
 

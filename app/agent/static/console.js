@@ -44,8 +44,9 @@ function drawWaiting() {
     return h("li", { class: `waiting-item ${seen.has(chat.chat_id) ? "" : "is-new"}`, dataset: { chatId: chat.chat_id } },
       h("div", { class: "waiting-top" },
         h("span", { class: "queue-chip" }, chat.queue.name),
+        identityMark(chat.end_user),
         h("span", { class: "wait-time", dataset: { since: chat.requested_at }, title: `Waiting since ${localDateTime(chat.requested_at)}` }, waitedSince(chat.requested_at))),
-      h("div", { class: "waiting-name" }, chat.end_user.name, " ", identityMark(chat.end_user)),
+      h("div", { class: "waiting-name" }, chat.end_user.name),
       h("p", { class: "waiting-question" }, chat.question),
       h("div", { class: "waiting-bottom" }, h("span", { class: "muted" }, chat.sr.number), button));
   }));
