@@ -130,6 +130,10 @@ def _teardown_request(exc=None) -> None:
 
 # --- desk events -------------------------------------------------------------------------
 
+# A field named like a LogRecord attribute (e.g. `created`) cannot be passed in `extra`.
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
 def on_desk_events(batch: list[object]) -> None:
     """One line per committed desk event with its ids (never message text or personal data)."""
     if not event_log.isEnabledFor(logging.INFO):
@@ -147,7 +151,9 @@ def on_desk_events(batch: list[object]) -> None:
                     details[f.name] = value
         text = " ".join(f"{key}={value}" for key, value in details.items()
                         if key != "chat_id")
-        event_log.info("%s %s", name, text, extra={"kind": "desk", "event": name, **details})
+        fields_out = {(f"event_{key}" if key in _RECORD_FIELDS else key): value
+                      for key, value in details.items()}
+        event_log.info("%s %s", name, text, extra={"kind": "desk", "event": name, **fields_out})
 
 
 def init_app(app: Flask) -> None:
