@@ -32,6 +32,13 @@ def identity_desk(tmp_path):
     desk.server.stop()
 
 
+def alices_console(desk, new_context) -> Console:
+    page = new_context().new_page()
+    login(page, desk.server.url, "alice")
+    page.goto(desk.server.url + "/")
+    return Console(page)
+
+
 def shot(page, name: str, tmp_path) -> None:
     folder = SCREENSHOTS if os.environ.get("WIDGET_SCREENSHOTS") == "1" else tmp_path
     page.wait_for_timeout(350)
@@ -40,13 +47,10 @@ def shot(page, name: str, tmp_path) -> None:
 
 def test_signed_in_employee_is_verified_and_chats_about_her_open_request(
         identity_desk, new_context, tmp_path):
-    agent_page = new_context().new_page()
-    login(agent_page, identity_desk.server.url, "alice")
-    agent_page.goto(identity_desk.server.url + "/")
-    console = Console(agent_page)
+    console = alices_console(identity_desk, new_context)
 
     page = new_context().new_page()
-    page.goto(identity_desk.site.url + "/?user=erin")
+    page.goto(identity_desk.site.url + "/?user=erin")  # Erin, signed in to the intranet
     expect(page.locator("#account")).to_contain_text("Signed in as Erin Employee")
     widget = Widget(page).open()
     expect(widget.root.locator(".who-line")).to_have_text(
@@ -85,14 +89,11 @@ def test_signed_in_employee_is_verified_and_chats_about_her_open_request(
     expect(widget.root.locator(".sr-line")).to_have_text(f"Your request {first_sr} is open.")
     second_chat = widget.stored_chat()["chatId"]
     expect(console.waiting(second_chat)).to_contain_text(first_sr)
-    shot(agent_page, "console-verified-identity.png", tmp_path)
+    shot(console.page, "console-verified-identity.png", tmp_path)
 
 
 def test_anonymous_visitor_typing_her_address_is_not_verified(identity_desk, new_context):
-    agent_page = new_context().new_page()
-    login(agent_page, identity_desk.server.url, "alice")
-    agent_page.goto(identity_desk.server.url + "/")
-    console = Console(agent_page)
+    console = alices_console(identity_desk, new_context)
 
     page = new_context().new_page()
     page.goto(identity_desk.site.url + "/")

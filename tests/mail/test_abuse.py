@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import seeded_database
 from tests.mail.support import SENDER, SmtpServer
 from tests.realtime.peers import request_chat, visitor
-from tests.support.server import LiveServer, free_port
+from tests.support.server import LiveServer, free_port, wait_until
 
 pytestmark = pytest.mark.live
 
@@ -39,15 +39,6 @@ def mailing_server(tmp_path_factory):
     smtp.stop()
 
 
-def wait_for(condition, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def ended_chat(server, name: str, email: str):
     made = request_chat(server.url, name=name, email=email)
     end_user = visitor(server.url, made["visitor_token"])
@@ -66,7 +57,7 @@ def test_one_transcript_per_chat_only_to_its_address(mailing_server):
     assert replies[0]["ok"] is True
     assert all(r["ok"] is False and r["error"] == "transcript_sent" for r in replies[1:])
     assert "victor@example.org" in replies[1]["message"]
-    assert wait_for(lambda: any(m.rcpt_tos == ["victor@example.org"] for m in smtp.received))
+    assert wait_until(lambda: any(m.rcpt_tos == ["victor@example.org"] for m in smtp.received), 20)
     time.sleep(1.5)  # several more passes of the server's sender
     assert [m.rcpt_tos for m in smtp.received if "victor" in m.rcpt_tos[0]] == [
         ["victor@example.org"]]
@@ -81,7 +72,7 @@ def test_a_display_name_never_adds_or_changes_a_recipient(mailing_server, name):
         assert end_user.call("request_transcript", {"chat_id": made["chat_id"]})["ok"] is True
     finally:
         end_user.disconnect()
-    assert wait_for(lambda: any(m.rcpt_tos == [address] for m in smtp.received))
+    assert wait_until(lambda: any(m.rcpt_tos == [address] for m in smtp.received), 20)
     [mail] = [m for m in smtp.received if m.rcpt_tos == [address]]
     written = message_from_bytes(mail.raw, policy=default_policy)  # the message as written
     recipients = [a.addr_spec for field in ("To", "Cc", "Bcc")

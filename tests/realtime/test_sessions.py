@@ -13,7 +13,7 @@ import requests
 
 from tests.conftest import BACKENDS, seeded_database
 from tests.realtime.peers import Peer, request_chat
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, wait_until
 
 pytestmark = pytest.mark.live
 
@@ -100,29 +100,30 @@ def console(server, cookie: str, peers) -> Peer:
                             reconnection=False).connect())
 
 
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def dropped(peer: Peer, namespace: str) -> bool:
     return namespace not in peer.sio.namespaces
 
 
-def user_id(server, username: str) -> int:
+def account(server, username: str, column: str = "id") -> int:
+    """A login's id (or another column of it), read from the server's database."""
     from app import create_app
     from app.extensions import db
     from app.models import User
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=server.database_url)
     with app.app_context():
-        found = db.session.scalars(db.select(User.id).where(User.username == username)).one()
+        found = db.session.scalars(db.select(getattr(User, column))
+                                   .where(User.username == username)).one()
         db.engine.dispose()
     return found
+
+
+def signed_in_console(server, username: str, peers) -> tuple[Peer, str]:
+    """An agent's console connected with a fresh login's cookie (and that cookie)."""
+    cookie = Browser(server.url).login(username).cookie
+    peer = console(server, cookie, peers)
+    peer.wait("queue_state", "/queue")
+    return peer, cookie
 
 
 def assert_session_over(server, peer: Peer, old_cookie: str, reason: str) -> None:
@@ -162,11 +163,9 @@ def test_logout_ends_open_sockets_and_every_earlier_cookie(desk_server, peers):
 
 
 def test_a_password_change_by_a_manager_ends_the_agents_sessions(desk_server, peers):
-    cookie = Browser(desk_server.url).login("dave").cookie
-    dave = console(desk_server, cookie, peers)
-    dave.wait("queue_state", "/queue")
+    dave, cookie = signed_in_console(desk_server, "dave", peers)
     maria = Browser(desk_server.url).login("maria")
-    maria.post_admin_form(f"/admin/user/edit/?id={user_id(desk_server, 'dave')}",
+    maria.post_admin_form(f"/admin/user/edit/?id={account(desk_server, 'dave')}",
                           {"role": "AGENT", "is_enabled": "y",
                            "new_password": "a brand new passphrase", "indicator_style": ""})
     assert_session_over(desk_server, dave, cookie, "password_changed")
@@ -174,11 +173,9 @@ def test_a_password_change_by_a_manager_ends_the_agents_sessions(desk_server, pe
 
 
 def test_disabling_a_login_ends_its_sessions(desk_server, peers):
-    cookie = Browser(desk_server.url).login("erin").cookie
-    erin = console(desk_server, cookie, peers)
-    erin.wait("queue_state", "/queue")
+    erin, cookie = signed_in_console(desk_server, "erin", peers)
     maria = Browser(desk_server.url).login("maria")
-    maria.post_admin_form(f"/admin/user/edit/?id={user_id(desk_server, 'erin')}",
+    maria.post_admin_form(f"/admin/user/edit/?id={account(desk_server, 'erin')}",
                           {"role": "AGENT", "new_password": "", "indicator_style": ""})
     assert_session_over(desk_server, erin, cookie, "disabled")
 
@@ -186,13 +183,7 @@ def test_disabling_a_login_ends_its_sessions(desk_server, peers):
 def test_leaving_a_chat_queue_takes_effect_on_open_sockets_at_once(desk_server, peers):
     frank = console(desk_server, Browser(desk_server.url).login("frank").cookie, peers)
     frank.wait("queue_state", "/queue", lambda s: len(s["queues"]) == 2)
-    maria = Browser(desk_server.url).login("maria")
-    software = _group_id(maria, desk_server, "Software")
-    members = [m for m in _member_ids(maria, desk_server, software)
-               if m != _person_id(desk_server, "frank")]
-    maria.post_admin_form(f"/admin/persongroup/edit/?id={software}",
-                          {"name": "Software", "description": "", "is_chat_queue": "y",
-                           "greeting": "", "members": [str(m) for m in members]})
+    remove_from_queue(Browser(desk_server.url).login("maria"), desk_server, "frank", "Software")
     state = frank.wait("queue_state", "/queue", lambda s: len(s["queues"]) == 1)
     assert [q["name"] for q in state["queues"]] == ["Hardware"]
     software_chat = request_chat(desk_server.url, queue="Software",
@@ -213,17 +204,14 @@ def _group_id(browser: Browser, server, name: str) -> int:
     return next(g["id"] for g in groups if g["name"] == name)
 
 
-def _person_id(server, username: str) -> int:
-    from app import create_app
-    from app.extensions import db
-    from app.models import User
-
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=server.database_url)
-    with app.app_context():
-        found = db.session.scalars(db.select(User.person_id).where(User.username == username)
-                                   ).one()
-        db.engine.dispose()
-    return found
+def remove_from_queue(manager: Browser, server, username: str, queue: str) -> None:
+    """The manager takes an agent out of a chat queue in the admin's group form."""
+    group = _group_id(manager, server, queue)
+    members = [m for m in _member_ids(manager, server, group)
+               if m != account(server, username, "person_id")]
+    manager.post_admin_form(f"/admin/persongroup/edit/?id={group}",
+                            {"name": queue, "description": "", "is_chat_queue": "y",
+                             "greeting": "", "members": [str(m) for m in members]})
 
 
 def _member_ids(browser: Browser, server, group_id: int) -> list[int]:
@@ -245,12 +233,8 @@ def test_logout_and_leaving_a_queue_reach_sockets_on_another_process(tmp_path, p
     try:
         frank = console(a, Browser(a.url).login("frank").cookie, peers)
         frank.wait("queue_state", "/queue", lambda s: len(s["queues"]) == 2)
-        maria = Browser(b.url).login("maria")  # the manager works through process B
-        software = _group_id(maria, b, "Software")
-        members = [m for m in _member_ids(maria, b, software) if m != _person_id(b, "frank")]
-        maria.post_admin_form(f"/admin/persongroup/edit/?id={software}",
-                              {"name": "Software", "description": "", "is_chat_queue": "y",
-                               "greeting": "", "members": [str(m) for m in members]})
+        # The manager works through process B.
+        remove_from_queue(Browser(b.url).login("maria"), b, "frank", "Software")
         frank.wait("queue_state", "/queue", lambda s: len(s["queues"]) == 1)
         software_chat = request_chat(b.url, queue="Software", email="s@example.org")
         hardware_chat = request_chat(b.url, queue="Hardware", email="h@example.org")
