@@ -43,7 +43,7 @@ def seed_history() -> list[str]:
         group = db.session.scalars(select(PersonGroup).where(PersonGroup.name == queue)).one()
         sr = requests.open_service_request(
             summary=summary, details=details, owner_group=group, source=SRSource.CHAT,
-            reported_by=people.find_or_create_end_user(name, email))
+            reported_by=people.end_user(name, email, verified=True))
         if solution:
             requests.update_service_request(sr.id, actor=maria, expected_version=sr.version,
                                              changes={"solution": solution},
