@@ -148,6 +148,16 @@ def desk(app):
 
 
 @pytest.fixture
+def receiver():
+    """A webhook receiver: a real HTTP server on a loopback port (tests/integration)."""
+    from tests.integration.receiver import Receiver
+
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

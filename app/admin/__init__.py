@@ -12,6 +12,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
 from app.admin.dashboard import DashboardView
+from app.admin.integration import WebhookDeliveryView, WebhookView
 from app.admin.people import PersonGroupView, PersonView, UserView
 from app.admin.records import AssetView, ChatView, ConfigurationItemView, OutboxView
 from app.admin.service_requests import ServiceRequestView
@@ -25,6 +26,8 @@ from app.models import (
     PersonGroup,
     ServiceRequest,
     User,
+    Webhook,
+    WebhookDelivery,
 )
 from app.security_headers import allow_inline_handlers, csp_nonce
 
@@ -52,6 +55,9 @@ def build_admin(app: Flask) -> Admin:
                               endpoint="ci"),
         AssetView(Asset, name="Assets", category=records, endpoint="asset"),
         OutboxView(OutboxMessage, name="Outbox", category=records, endpoint="outbox"),
+        WebhookView(Webhook, name="Webhooks", category="Integration", endpoint="webhook"),
+        WebhookDeliveryView(WebhookDelivery, name="Webhook deliveries", category="Integration",
+                            endpoint="webhookdelivery"),
     ]
     for view in views:
         admin.add_view(view)

@@ -105,6 +105,19 @@ class ChatView(DeskModelView):
     }
 
 
+# How every outbox list shows its rows' state (mail here, webhook deliveries beside it).
+OUTBOX_FORMATTERS = {
+    "status": lambda v, c, m, n: status_badge(m.status),
+    "last_error": lambda v, c, m, n: Markup('<span class="last-error" title="{}">{}</span>'
+                                             ).format(m.last_error or "",
+                                                      (m.last_error or "—")[:80]),
+    "next_attempt_at": lambda v, c, m, n: local_time(m.next_attempt_at)
+    if m.status.value in ("PENDING", "SENDING") else Markup("—"),
+    "created_at": lambda v, c, m, n: local_time(m.created_at),
+    "sent_at": lambda v, c, m, n: local_time(m.sent_at),
+}
+
+
 def _retry_now():
     """app.mail.sender.retry_now, when the mail sender is installed."""
     try:
@@ -131,17 +144,7 @@ class OutboxView(DeskModelView):
     column_sortable_list = ["id", "kind", "to_address", "status", "attempts",
                             "next_attempt_at", "created_at", "sent_at"]
     column_default_sort = ("id", True)
-    column_formatters = {
-        "service_request": _sr_link,
-        "status": lambda v, c, m, n: status_badge(m.status),
-        "last_error": lambda v, c, m, n: Markup('<span class="last-error" title="{}">{}</span>'
-                                                 ).format(m.last_error or "",
-                                                          (m.last_error or "—")[:80]),
-        "next_attempt_at": lambda v, c, m, n: local_time(m.next_attempt_at)
-        if m.status.value in ("PENDING", "SENDING") else Markup("—"),
-        "created_at": lambda v, c, m, n: local_time(m.created_at),
-        "sent_at": lambda v, c, m, n: local_time(m.sent_at),
-    }
+    column_formatters = {"service_request": _sr_link, **OUTBOX_FORMATTERS}
     column_details_exclude_list = ["body_html", "claimed_by", "claimed_at"]
 
     @action("retry", "Retry now", "Send the selected mails again now?")

@@ -44,6 +44,7 @@ class Request:
     delivery_id: str
     event: str
     body: bytes
+    order_key: str = ""  # the chat or SR whose events stay in order
 
 
 def headers(request: Request, timestamp: int) -> dict[str, str]:

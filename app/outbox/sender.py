@@ -77,6 +77,27 @@ class Channel:
         value = current_app.config.get(f"{self.settings}_{key}")
         return float(self.defaults[key] if value is None else value)
 
+    batch = 1  # rows claimed at once (each still sent and recorded on its own merits)
+
+    def pause_key(self, job: Any) -> Hashable | None:
+        """The part of the outbox a prepared row belongs to, for DeliveryError.pause."""
+        return None
+
+    def candidates(self, due: Any, size: int, *, locking: bool) -> list[int]:
+        """Ids of due rows to try to claim (``due`` selects them in order)."""
+        if locking:  # rows another sender holds are skipped, not waited for
+            return list(db.session.scalars(due.limit(size).with_for_update(skip_locked=True)))
+        return list(db.session.scalars(due.limit(size + 4)))
+
+    def keep(self, won: list[int]) -> list[int]:
+        """Of the rows just claimed, those to send (the rest are given back untried)."""
+        return won
+
+    def order_of(self, job: Any) -> Hashable | None:
+        """Rows of the same order go out in order: after a failure, the rest of its rows
+        in the batch wait."""
+        return None
+
     def claimable(self, paused: set) -> list:
         """Further conditions a due row must meet to be claimed now (ordering, pauses)."""
         return []
@@ -139,40 +160,59 @@ def default_worker_id(kind: str = "worker") -> str:
 # --- a pass ------------------------------------------------------------------------------
 
 def send_due(channel: Channel, worker_id: str, limit: int = 50) -> SendStats:
-    """One pass: reclaim stuck rows, then claim and send up to ``limit`` due rows."""
+    """One pass: reclaim stuck rows, then claim and send up to ``limit`` due rows, claimed
+    ``channel.batch`` at a time (one claim, one record of the successes per batch)."""
     stats = SendStats(reclaimed=_reclaim_stuck(channel))
     transport = channel.open()
     try:
-        while stats.claimed < limit:
-            claimed = _claim_next(channel, worker_id, stats.paused)
-            if claimed is None:
+        while stats.claimed < limit and not stats.stopped:
+            batch = _claim_batch(channel, worker_id, stats.paused,
+                                 min(channel.batch, limit - stats.claimed))
+            if not batch:
                 break
-            row_id, attempts, job = claimed
-            try:
-                if isinstance(job, DeliveryError):
-                    raise job
-                values = channel.deliver(transport, job) or {}
-            except DeliveryError as exc:
-                stats.last_error = str(exc)
-                if _record_failure(channel, row_id, attempts, worker_id, exc) \
-                        == OutboxStatus.FAILED:
-                    stats.failed += 1
-                else:
-                    stats.retrying += 1
-                if exc.pause is not None:
-                    stats.paused.add(exc.pause)
-                if exc.stop_pass:
-                    stats.stopped = True
-                    break
-            else:
-                _finish(channel, row_id, worker_id,
-                        {"status": OutboxStatus.SENT, "sent_at": utcnow(), **values})
-                stats.sent += 1
+            _send_batch(channel, transport, worker_id, batch, stats)
     finally:
         transport.close()
     if stats.claimed or stats.reclaimed:
         log.info("%s pass by %s: %s", channel.name.capitalize(), worker_id, stats)
     return stats
+
+
+def _send_batch(channel: Channel, transport: Any, worker_id: str,
+                batch: list[tuple[int, int, Any]], stats: SendStats) -> None:
+    sent: dict[tuple, list[int]] = {}  # the columns to record -> the rows sent
+    unsent: list[int] = []  # claimed, but their part of the outbox is paused or stopped
+    held: set = set()  # orders whose earlier row failed in this batch
+    for row_id, attempts, job in batch:
+        order = channel.order_of(job)
+        if stats.stopped or channel.pause_key(job) in stats.paused or \
+                (order is not None and order in held):
+            unsent.append(row_id)
+            continue
+        try:
+            if isinstance(job, DeliveryError):
+                raise job
+            values = channel.deliver(transport, job) or {}
+        except DeliveryError as exc:
+            stats.last_error = str(exc)
+            if _record_failure(channel, row_id, attempts, worker_id, exc) == OutboxStatus.FAILED:
+                stats.failed += 1
+            else:
+                stats.retrying += 1
+            if exc.pause is not None:
+                stats.paused.add(exc.pause)
+            if order is not None:
+                held.add(order)
+            stats.stopped = stats.stopped or exc.stop_pass
+        else:
+            sent.setdefault(tuple(sorted(values.items())), []).append(row_id)
+            stats.sent += 1
+    now = utcnow()
+    for values, row_ids in sent.items():
+        _finish(channel, row_ids, worker_id,
+                {"status": OutboxStatus.SENT, "sent_at": now, **dict(values)})
+    if unsent:
+        _release(channel, unsent, worker_id)
 
 
 def send_all_due(channel: Channel, worker_id: str, limit: int = 50) -> SendStats:
@@ -185,51 +225,75 @@ def send_all_due(channel: Channel, worker_id: str, limit: int = 50) -> SendStats
             return total
 
 
-def _claim_next(channel: Channel, worker_id: str, paused: set
-                ) -> tuple[int, int, Any] | None:
-    """Claim the next due row: (id, attempts, prepared job or the DeliveryError preparing
-    it raised), or None when nothing is due."""
+def _claim_batch(channel: Channel, worker_id: str, paused: set, size: int
+                 ) -> list[tuple[int, int, Any]]:
+    """Claim up to ``size`` due rows: [(id, attempts, prepared job or the DeliveryError
+    preparing it raised)] in the order they are due, or [] when nothing is due."""
     model = channel.model
     due = (select(model.id)
            .where(model.status == OutboxStatus.PENDING, model.next_attempt_at <= utcnow(),
                   *channel.claimable(paused))
            .order_by(model.next_attempt_at, model.id))
-    locking = db.session.get_bind().dialect.name == "postgresql"
+    dialect = db.session.get_bind().dialect
     for _round in range(3):
-        if locking:  # rows another sender holds are skipped, not waited for
-            candidates = list(db.session.scalars(due.limit(1).with_for_update(skip_locked=True)))
-        else:
-            candidates = list(db.session.scalars(due.limit(5)))
+        candidates = channel.candidates(due, size, locking=dialect.name == "postgresql")
         if not candidates:
             db.session.rollback()
-            return None
-        for row_id in candidates:
-            won = db.session.execute(
-                update(model)
-                .where(model.id == row_id, model.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_at=utcnow(),
-                        attempts=model.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1
-            if won:
-                db.session.commit()
-                return _prepared(channel, row_id)
+            return []
+        claim = (update(model)
+                 .where(model.id.in_(candidates), model.status == OutboxStatus.PENDING)
+                 .values(status=OutboxStatus.SENDING, claimed_by=worker_id,
+                         claimed_at=utcnow(), attempts=model.attempts + 1)
+                 .execution_options(synchronize_session=False))
+        if dialect.update_returning:
+            won = set(db.session.scalars(claim.returning(model.id)))
+        else:  # one conditional UPDATE per row: only one sender wins each
+            won = {row_id for row_id in candidates
+                   if db.session.execute(claim.where(model.id == row_id)).rowcount == 1}
+        won = [row_id for row_id in candidates if row_id in won]
+        kept = channel.keep(won)[:size]
+        if won:
+            db.session.commit()
+            extra = [row_id for row_id in won if row_id not in set(kept)]
+            if extra:
+                _release(channel, extra, worker_id)
+            if kept:
+                return _prepared(channel, kept)
+            continue
         db.session.rollback()  # every candidate went to another sender: look again
-    return None
+    return []
 
 
-def _prepared(channel: Channel, row_id: int) -> tuple[int, int, Any]:
-    row = db.session.get(channel.model, row_id, populate_existing=True)
-    attempts = row.attempts
-    try:
-        job: Any = channel.prepare(row)
-    except DeliveryError as exc:
-        job = exc
-    except Exception as exc:  # a defect must not leave the row in SENDING: record it
-        log.exception("%s: unexpected error while preparing it", channel.describe(row))
-        job = DeliveryError(f"Unexpected error: {type(exc).__name__}: {exc}", stop_pass=True)
-    db.session.rollback()  # end the read: no connection is held while the row goes out
-    return row_id, attempts, job
+def _prepared(channel: Channel, row_ids: list[int]) -> list[tuple[int, int, Any]]:
+    rows = {row.id: row for row in db.session.scalars(
+        select(channel.model).where(channel.model.id.in_(row_ids))
+        .execution_options(populate_existing=True))}
+    batch = []
+    for row_id in row_ids:
+        row = rows[row_id]
+        try:
+            job: Any = channel.prepare(row)
+        except DeliveryError as exc:
+            job = exc
+        except Exception as exc:  # a defect must not leave the row in SENDING: record it
+            log.exception("%s: unexpected error while preparing it", channel.describe(row))
+            job = DeliveryError(f"Unexpected error: {type(exc).__name__}: {exc}",
+                                stop_pass=True)
+        batch.append((row_id, row.attempts, job))
+    db.session.rollback()  # end the read: no connection is held while the rows go out
+    return batch
+
+
+def _release(channel: Channel, row_ids: list[int], worker_id: str) -> None:
+    """Give claimed rows back untried: they keep their turn and their count of attempts."""
+    model = channel.model
+    db.session.execute(
+        update(model)
+        .where(model.id.in_(row_ids), model.status == OutboxStatus.SENDING,
+               model.claimed_by == worker_id)
+        .values(status=OutboxStatus.PENDING, attempts=model.attempts - 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def _reclaim_stuck(channel: Channel) -> int:
@@ -282,19 +346,20 @@ def _record_failure(channel: Channel, row_id: int, attempts: int, worker_id: str
     return status
 
 
-def _finish(channel: Channel, row_id: int, worker_id: str, values: dict) -> None:
+def _finish(channel: Channel, row_ids: int | list[int], worker_id: str, values: dict) -> None:
     model = channel.model
+    keys = [row_ids] if isinstance(row_ids, int) else row_ids
     done = db.session.execute(
         update(model)
-        .where(model.id == row_id, model.status == OutboxStatus.SENDING,
+        .where(model.id.in_(keys), model.status == OutboxStatus.SENDING,
                model.claimed_by == worker_id)
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    if not done:  # only when this sender was so slow that its claim was taken over
+    if done < len(keys):  # only when this sender was so slow that its claim was taken over
         log.warning("%s %s: the claim of %s was taken over before it finished",
-                    channel.label, row_id, worker_id)
+                    channel.label, keys, worker_id)
 
 
 def retry_now(channel: Channel, ids: Iterable[object]) -> int:

@@ -44,3 +44,20 @@ def test_floor_relay_delivers_every_message(tmp_path):
         floor.stop()
 
     assert (run.sent, run.acked, run.delivered, run.lost, run.duplicates) == (12, 12, 12, 0, 0)
+
+
+@pytest.mark.timeout(240)
+def test_the_webhook_bench_delivers_every_event(tmp_path, capsys):
+    """bench.webhooks in a tiny mode: both runs of a pair complete, every event delivered."""
+    import json
+
+    from bench import webhooks
+
+    out = tmp_path / "webhooks.json"
+    assert webhooks.main(["--pairs", "1", "--chats", "2", "--messages", "3",
+                          "--json", str(out)]) == 0
+    [pair] = json.loads(out.read_text())["pairs"]
+    assert pair["none"]["lost"] == pair["webhook"]["lost"] == 0
+    # per chat: requested, accepted, the greeting, 3 messages, closed; per SR: opened, updated
+    assert pair["webhook"]["delivered"] >= 2 * 6
+    assert "one webhook on every event" in capsys.readouterr().out

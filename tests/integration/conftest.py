@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.receiver import Receiver
-
 SECRET = "a-shared-secret-of-the-receiver"
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

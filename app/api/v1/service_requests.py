@@ -2,8 +2,8 @@
 
 Every change goes through the desk's rules (app/desk/requests.py) like any other screen: the
 allowed transitions, the solution a resolution needs, the version an edit is checked against.
-An SR's version is its ETag; a change names the version it was read at (``If-Match`` or
-``version``), and a stale one is refused with 409 ``stale``.
+An SR's version is its ETag; a change names the version it was read at (`If-Match` or
+`version`), and a stale one is refused with 409 `stale`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class ServiceRequests(MethodView):
     @blp.response(201, ServiceRequestDetailSchema, headers=ETAG)
     @blp.errors(400)
     def post(self, data: dict):
-        """Open an SR: QUEUED to its group (``owner_group_id``), or NEW without one."""
+        """Open an SR: QUEUED to its group (`owner_group_id`), or NEW without one."""
         user = current_user()
         reported_by = user.person
         if data.get("reported_by_id") is not None:
@@ -97,7 +97,7 @@ class ServiceRequestItem(MethodView):
     @blp.response(200, ServiceRequestDetailSchema, headers=ETAG)
     @blp.errors(404)
     def get(self, number: str):
-        """An SR with its work log, status history and chats. ``If-None-Match`` with its
+        """An SR with its work log, status history and chats. `If-None-Match` with its
         ETag answers 304 when it has not changed."""
         sr = lookups.service_request(current_user(), number)
         if request.if_none_match.contains(str(sr.version)):
@@ -109,8 +109,8 @@ class ServiceRequestItem(MethodView):
     @blp.errors(400, 404, 409, 428)
     def patch(self, data: dict, number: str):
         """Change fields and/or the status at once, against the version it was read at
-        (``If-Match: "<version>"`` or ``version``): 409 ``stale`` when it changed since,
-        428 ``version_required`` without either."""
+        (`If-Match: "<version>"` or `version`): 409 `stale` when it changed since,
+        428 `version_required` without either."""
         user = current_user()
         sr = lookups.service_request(user, number)
         version = data.get("version", _version_asked())
