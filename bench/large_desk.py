@@ -195,7 +195,7 @@ class Fill:
         agent_person0 = self.person0 + z.persons
         prefix, series = self.series(z.agents, "a")
         self.run("agents' persons", f"{prefix}INSERT INTO person (id, display_name, email, "
-                 f"created_at) SELECT {agent_person0} + a, {self.name('a * 7 + 3')} || ' (agent)',"
+                 f"created_at) SELECT {agent_person0} + a, {self.name('a * 7 + 3')},"
                  f" 'agent' || {self.text('a')} || '@desk.example', {now} FROM {series}")
         password = generate_password_hash(AGENT_PASSWORD).replace("'", "''")
         self.run("agents", f"{prefix}INSERT INTO user_account (id, username, password_hash, "
