@@ -130,6 +130,7 @@ def _retry_now():
 class OutboxView(DeskModelView):
     """Read-only: mail is written by the desk and sent by the worker; a manager may retry."""
 
+    simple_list_pager = True  # a mail per resolution and transcript: years of them
     can_create = False
     can_edit = False
     can_delete = False
