@@ -342,7 +342,8 @@ class Fill:
         self.run("chat messages", f"{with_prefix}INSERT INTO chat_message (id, chat_id, "
                  "sender_role, sender_name, user_id, body, client_id, sent_at) "
                  f"SELECT (i - 1) * {m} + k, i, CASE WHEN {visitor} THEN 'VISITOR' ELSE 'AGENT' "
-                 f"END, CASE WHEN {visitor} THEN {self.name(c['visitor_no'])} ELSE 'Agent' END, "
+                 f"END, CASE WHEN {visitor} THEN {self.name(c['visitor_no'])} "
+                 f"ELSE {c['agent_name']} END, "
                  f"CASE WHEN {visitor} THEN NULL ELSE {c['agent_user']} END, "
                  f"{self.pick(REPLIES, 'k - 1')}, 'm' || {self.text('k')}, "
                  f"{sent_at} FROM {both} WHERE {keep}")
