@@ -119,6 +119,8 @@ class Config:
         self.ATTACHMENT_LINK_MAX_AGE = int(env.get("ATTACHMENT_LINK_MAX_AGE", str(12 * 3600)))
         self.ATTACHMENT_MAIL_LINK_MAX_AGE = int(env.get("ATTACHMENT_MAIL_LINK_MAX_AGE",
                                                         str(30 * 24 * 3600)))
+        # An upload never sent is deleted by the sweeper after this many seconds.
+        self.ATTACHMENT_UNSENT_TTL = int(env.get("ATTACHMENT_UNSENT_TTL", "3600"))
         # Where their bytes live: "database" (default) or "s3" (any S3-compatible store;
         # credentials from the usual AWS_* variables or the machine's role).
         self.ATTACHMENT_STORAGE = env.get("ATTACHMENT_STORAGE", "database")

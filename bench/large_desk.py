@@ -29,42 +29,20 @@ import sqlalchemy as sa
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.large_desk_words import (  # noqa: E402
+    AREAS,
+    FIRST,
+    LAST,
+    PROBLEMS,
+    REGIONS,
+    REPLIES,
+    SOLUTIONS,
+)
+
 AGENT_PASSWORD = "bench-passphrase"  # as bench.servers
 YEARS = 3
 SPAN_SECONDS = YEARS * 365 * 86400
 
-FIRST = ["Anna", "Ben", "Carla", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas",
-         "Katja", "Liam", "Mia", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara",
-         "Umar", "Vera", "Will", "Xenia", "Yusuf", "Zoe", "Aaron", "Bianca", "Carlos", "Dana",
-         "Elif", "Frank", "Gita", "Henrik", "Ivy", "Jamal", "Kim", "Lena", "Marco", "Nina"]
-LAST = ["Adams", "Becker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito",
-        "Jensen", "Kowalski", "Larsen", "Meyer", "Nowak", "Olsen", "Petrov", "Quist", "Rossi",
-        "Schmidt", "Tanaka", "Ueda", "Vogel", "Weber", "Xu", "Yilmaz", "Zimmer", "Andersen",
-        "Brown", "Chen", "Dias", "Eriksen", "Ferreira", "Gomez", "Huber", "Iqbal", "Jovanovic",
-        "Klein", "Lopez", "Murphy", "Novak", "Ortiz", "Park", "Roth", "Silva", "Torres",
-        "Wagner", "Young", "Zhang", "Bauer", "Keller"]
-PROBLEMS = ["Printer on floor {n} jams every morning", "VPN drops every few minutes",
-            "Cannot log in to the ERP", "Outlook keeps asking for my password",
-            "Laptop battery drains in an hour", "Need access to the finance share",
-            "Wi-Fi in meeting room {n} is slow", "Monitor flickers after docking",
-            "Teams calls have no sound", "Password expired while travelling",
-            "New starter needs an account", "Phone does not ring on incoming calls",
-            "Excel crashes when opening large files", "Network drive H: is missing",
-            "Scanner sends nothing to my e-mail", "Licence for the design tool expired",
-            "Keyboard keys stick", "Cannot print to the colour printer",
-            "Shared mailbox is not visible", "Laptop will not boot after the update",
-            "Calendar invites arrive twice", "VPN client asks for a new certificate",
-            "Request for a second monitor", "Printer toner low in building {n}",
-            "Slow login in the morning", "CRM shows the wrong customer data",
-            "Reset my multi-factor device", "Webcam not detected",
-            "Disk almost full on my laptop", "Cannot reach the intranet"]
-REPLIES = ["Hello, I have a problem.", "Thanks for waiting, let me have a look.",
-           "It started this morning.", "Can you try restarting it?", "Still the same.",
-           "I see the error on my side too.", "Please try again now.", "That worked!",
-           "Great, anything else?", "No, that is all. Thank you!"]
-AREAS = ["Hardware", "Software", "Network", "Accounts", "E-mail", "Printing", "Telephony",
-         "ERP", "CRM", "Security"]
-REGIONS = ["EMEA", "Americas", "APAC", "North", "South", "HQ"]
 
 
 @dataclass(frozen=True)
@@ -284,11 +262,15 @@ class Fill:
                   "'CANCELLED' WHEN i % 23 = 0 THEN 'RESOLVED' WHEN i % 97 = 0 THEN 'INPROGRESS'"
                   " WHEN i % 89 = 0 THEN 'QUEUED' ELSE 'CLOSED' END)")
         changed = f"(CASE WHEN i > {c['active0']} THEN {c['age']} ELSE {c['age']} - 1800 END)"
+        # What solved it, for the resolved and closed ones (what "Solved before" searches).
+        solution = (f"(CASE WHEN {status} IN ('RESOLVED', 'CLOSED') THEN "
+                    f"{self.pick(SOLUTIONS, 'i * 31')} END)")
         self.run("service requests", f"{prefix}INSERT INTO service_request (id, number, summary,"
-                 " details, status, source, reported_by_id, affected_person_id, owner_id, "
-                 "owner_group_id, reported_priority, impact, urgency, ci_id, asset_id, "
+                 " details, solution, status, source, reported_by_id, affected_person_id, "
+                 "owner_id, owner_group_id, reported_priority, impact, urgency, ci_id, asset_id, "
                  "created_at, changed_at, version) "
                  f"SELECT i, 'SR' || {self.text('1000 + i')}, {summary}, {summary} || '.', "
+                 f"{solution}, "
                  f"{status}, 'CHAT', {c['visitor']}, {c['visitor']}, {c['agent_person']}, "
                  f"{c['queue']}, 1 + i % 5, 1 + (i / 5) % 5, 1 + (i / 25) % 5, "
                  f"CASE WHEN i % 3 = 0 THEN {self.ci0} + 1 + i % {z.cis} END, "

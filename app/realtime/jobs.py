@@ -1,5 +1,5 @@
 """Background jobs of a server process: abandon sweeper, idle-chat closer, presence heartbeat,
-folding of the SR status tally.
+folding of the SR status tally, removal of uploads never sent.
 
 Every process runs them; the desk's conditional updates make concurrent runs harmless (a chat
 is abandoned or closed once, whoever gets there first).
@@ -13,7 +13,7 @@ import time
 from flask import Flask
 
 from app import metrics
-from app.desk import chats, presence, stats
+from app.desk import chats, presence, stats, unsent_files
 from app.extensions import socketio
 from app.realtime.base import session_scope
 
@@ -72,7 +72,7 @@ def run_once(app: Flask, namespaces) -> None:
             retry = None
         for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
                     namespaces.queue.drop_ended_sessions, namespaces.chat.drop_ended_sessions,
-                    stats.fold_status_tally, retry):
+                    stats.fold_status_tally, unsent_files.drop_unsent, retry):
             if job is None:
                 continue
             try:

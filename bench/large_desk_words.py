@@ -1,0 +1,67 @@
+"""The words a large desk is filled with: names, the problems end users report (and what
+solved each), chat replies, areas and regions. Spread over the rows by arithmetic on the row
+number (`bench.large_desk`)."""
+
+FIRST = ["Anna", "Ben", "Carla", "David", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jonas",
+         "Katja", "Liam", "Mia", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara",
+         "Umar", "Vera", "Will", "Xenia", "Yusuf", "Zoe", "Aaron", "Bianca", "Carlos", "Dana",
+         "Elif", "Frank", "Gita", "Henrik", "Ivy", "Jamal", "Kim", "Lena", "Marco", "Nina"]
+LAST = ["Adams", "Becker", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ito",
+        "Jensen", "Kowalski", "Larsen", "Meyer", "Nowak", "Olsen", "Petrov", "Quist", "Rossi",
+        "Schmidt", "Tanaka", "Ueda", "Vogel", "Weber", "Xu", "Yilmaz", "Zimmer", "Andersen",
+        "Brown", "Chen", "Dias", "Eriksen", "Ferreira", "Gomez", "Huber", "Iqbal", "Jovanovic",
+        "Klein", "Lopez", "Murphy", "Novak", "Ortiz", "Park", "Roth", "Silva", "Torres",
+        "Wagner", "Young", "Zhang", "Bauer", "Keller"]
+PROBLEMS = ["Printer on floor {n} jams every morning", "VPN drops every few minutes",
+            "Cannot log in to the ERP", "Outlook keeps asking for my password",
+            "Laptop battery drains in an hour", "Need access to the finance share",
+            "Wi-Fi in meeting room {n} is slow", "Monitor flickers after docking",
+            "Teams calls have no sound", "Password expired while travelling",
+            "New starter needs an account", "Phone does not ring on incoming calls",
+            "Excel crashes when opening large files", "Network drive H: is missing",
+            "Scanner sends nothing to my e-mail", "Licence for the design tool expired",
+            "Keyboard keys stick", "Cannot print to the colour printer",
+            "Shared mailbox is not visible", "Laptop will not boot after the update",
+            "Calendar invites arrive twice", "VPN client asks for a new certificate",
+            "Request for a second monitor", "Printer toner low in building {n}",
+            "Slow login in the morning", "CRM shows the wrong customer data",
+            "Reset my multi-factor device", "Webcam not detected",
+            "Disk almost full on my laptop", "Cannot reach the intranet"]
+REPLIES = ["Hello, I have a problem.", "Thanks for waiting, let me have a look.",
+           "It started this morning.", "Can you try restarting it?", "Still the same.",
+           "I see the error on my side too.", "Please try again now.", "That worked!",
+           "Great, anything else?", "No, that is all. Thank you!"]
+AREAS = ["Hardware", "Software", "Network", "Accounts", "E-mail", "Printing", "Telephony",
+         "ERP", "CRM", "Security"]
+REGIONS = ["EMEA", "Americas", "APAC", "North", "South", "HQ"]
+# What solved each of PROBLEMS, in the same order: the resolved SRs "Solved before" finds.
+SOLUTIONS = ["Cleared the paper path and replaced the worn pick-up roller of the printer.",
+             "Updated the VPN client and switched its protocol from UDP to TCP.",
+             "Unlocked the ERP account and reset the password.",
+             "Removed the stale credentials from the Credential Manager; Outlook signed in again.",
+             "Replaced the battery under warranty and set the power plan to balanced.",
+             "Added the user to the finance share's access group after the manager approved.",
+             "Moved the meeting room's access point to a free channel.",
+             "Updated the docking station's firmware and the display driver.",
+             "Chose the headset as the speaker in Teams' device settings.",
+             "Reset the password over the phone after checking the employee number.",
+             "Created the account and licences from the HR request.",
+             "Re-registered the desk phone with the call manager.",
+             "Installed the latest Office update and turned off the add-in that crashed Excel.",
+             "Mapped H: again with the logon script and checked the share permissions.",
+             "Set the scanner's SMTP server to the new relay address.",
+             "Renewed the design tool's licence from the software portal.",
+             "Replaced the keyboard from the spare stock.",
+             "Installed the colour printer's driver from the print server.",
+             "Granted full access to the shared mailbox; it appeared after a restart of Outlook.",
+             "Rolled back the update from recovery mode and held it for a week.",
+             "Removed the duplicate calendar subscription from the phone.",
+             "Issued a new VPN certificate through the device management portal.",
+             "Ordered a second monitor from the standard catalogue.",
+             "Replaced the toner and set up the low-toner alert for the building's printer.",
+             "Removed the roaming profile's temporary files; login takes seconds again.",
+             "Re-ran the CRM's nightly synchronisation that had stopped.",
+             "Reset the multi-factor registration so the user could enrol the new phone.",
+             "Reinstalled the webcam driver and allowed the camera in the privacy settings.",
+             "Cleaned up the downloads folder and moved old projects to the network drive.",
+             "Fixed the proxy setting that a VPN client had left behind."]
