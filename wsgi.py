@@ -46,6 +46,7 @@ def main() -> None:
             upgrade()
     from app import realtime
 
+    install_thread_pool(app.config["ASYNC_MODE"])
     realtime.start_background_jobs(app)
     print(f"Service Desk Chat on http://{host}:{port}/  (async mode: {app.config['ASYNC_MODE']})",
           flush=True)
@@ -56,6 +57,21 @@ def main() -> None:
     if app.config["ASYNC_MODE"] == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
     socketio.run(app, **kwargs)
+
+
+def install_thread_pool(async_mode: str) -> None:
+    """Image work runs in real threads (`app.files.threads`): eventlet's and gevent's own
+    pools hand the result back to the waiting green thread without blocking the loop."""
+    from app.files import threads
+
+    if async_mode == "eventlet":
+        from eventlet import tpool
+
+        threads.install(app, tpool.execute)
+    elif async_mode == "gevent":
+        import gevent
+
+        threads.install(app, lambda fn, *args: gevent.get_hub().threadpool.apply(fn, args))
 
 
 def serve_eventlet(host: str, port: int, max_size: int) -> None:

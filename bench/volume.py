@@ -36,6 +36,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import large_desk, servers  # noqa: E402
+from bench.chat_pair import open_chat_pair  # noqa: E402
 from bench.load import USER_AGENT, login  # noqa: E402
 from bench.sioclient import Connection  # noqa: E402
 
@@ -274,46 +275,22 @@ class DeskRun:
     async def event_loop(self) -> None:
         """Round trips of chat messages while the heaviest page renders on the same server."""
         loop = asyncio.get_running_loop()
-        visitor = requests.Session()
-        answer = visitor.post(self.base + "/api/chat-requests", timeout=30, json={
-            "name": "Loop Visitor", "email": "loop@bench.example", "queue": "Hardware",
-            "question": "Are you there?"})
-        opened = answer.json()
-        self.opened.append(opened["chat_id"])
-        agent = Connection(self.base, headers={"Cookie": self.agent_cookie,
-                                               "User-Agent": USER_AGENT})
-        received: dict[str, asyncio.Future] = {}
-        agent.on("/chat", "message", lambda m: received.get(m.get("client_id")) and (
-            received[m["client_id"]].done() or received[m["client_id"]].set_result(
-                time.perf_counter())))
-        await agent.open()
-        await agent.join("/queue")
-        await agent.call("/queue", "accept", {"chat_id": opened["chat_id"]})
-        await agent.join("/chat", {"last_message_ids": {
-            str(chat): 2**31 - 1 for chat in [*self.facts.alice_active, opened["chat_id"]]}})
-        end_user = Connection(self.base)
-        await end_user.open()
-        await end_user.join("/chat", {"visitor_token": opened["visitor_token"]})
+        pair = await open_chat_pair(self.base, self.agent_cookie,
+                                    live_chats=self.facts.alice_active)
+        self.opened.append(pair.chat_id)
         pool = ThreadPoolExecutor(max_workers=1)
         try:
             page = loop.run_in_executor(pool, lambda: self.manager.get(
                 self.base + "/admin/servicerequest/new/", timeout=300))
             await asyncio.sleep(0.01)
-            trips, n = [], 0
-            while not page.done() or n < 5:
-                n += 1
-                key = f"loop-{n}"
-                received[key] = loop.create_future()
-                started = time.perf_counter()
-                end_user.emit("/chat", "send", {"chat_id": opened["chat_id"], "body": f"ping {n}",
-                                                "client_id": key})
-                trips.append(await asyncio.wait_for(received[key], 60) - started)
+            trips = []
+            while not page.done() or len(trips) < 5:
+                trips.append(await pair.round_trip())
                 await asyncio.sleep(0.02)
             await page
         finally:
             pool.shutdown(wait=False)
-            await end_user.close()
-            await agent.close()
+            await pair.close()
         line = self.lines.setdefault("realtime: message round trip while the new-SR form renders",
                                      Line("realtime: message round trip while the new-SR form "
                                           "renders", REALTIME_MS))

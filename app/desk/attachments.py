@@ -11,7 +11,6 @@ that expire (`app.desk.file_links`).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from app.desk.settings import setting
 from app.desk.unit_of_work import use_case
 from app.desk.validation import clean_id
 from app.extensions import db
-from app.files import inspection
+from app.files import inspection, threads
 from app.files.storage import file_store
 from app.models import Attachment, Chat, ChatMessage, ChatStatus, SenderRole, User
 
@@ -138,24 +137,26 @@ def _uploading_chat(chat_id: object, uploader: Uploader) -> Chat:
 @use_case
 def upload(chat_id: object, uploader: Uploader, name: object, data: bytes) -> Attachment:
     """Store a file in a chat, not yet sent: judged, measured and, for an image, thumbnailed
-    and stripped of its metadata. The adapter has checked who the uploader is."""
+    and stripped of its metadata. The adapter has checked who the uploader is.
+
+    The image work comes first and runs in a thread of its own when the server has a pool
+    (`app.files.threads`): no database connection is held meanwhile, and the server's event
+    loop goes on. The chat is checked after it, at the moment the file is written."""
     clean = clean_name(name)
     check_size(len(data))
+    content_type = judge_type(clean, data)
+    try:
+        kept = threads.run(inspection.prepare, data, content_type,
+                           setting("ATTACHMENT_MAX_PIXELS"))
+    except inspection.NotAnImage as exc:
+        raise UnsupportedType("unsupported_type", str(exc), "file") from exc
+    data, thumbnail = kept.data, kept.thumbnail
     chat = _uploading_chat(chat_id, uploader)
     limit = setting("ATTACHMENT_MAX_PER_CHAT")
     count = db.session.scalar(select(func.count(Attachment.id))
                               .where(Attachment.chat_id == chat.id))
     if count >= limit:
         raise Conflict("too_many_files", f"A chat may hold at most {limit} files.", "file")
-    content_type = judge_type(clean, data)
-    width = height = thumbnail = None
-    if content_type in inspection.IMAGE_FORMATS:
-        try:
-            image = inspection.process_image(data, content_type,
-                                             setting("ATTACHMENT_MAX_PIXELS"))
-        except inspection.NotAnImage as exc:
-            raise UnsupportedType("unsupported_type", str(exc), "file") from exc
-        data, width, height, thumbnail = image.data, image.width, image.height, image.thumbnail
     public_id = secrets.token_urlsafe(PUBLIC_ID_BYTES)
     store = file_store()
     key = f"attachments/{chat.id}/{public_id}"
@@ -169,9 +170,9 @@ def upload(chat_id: object, uploader: Uploader, name: object, data: bytes) -> At
         attachment = Attachment(
             public_id=public_id, chat_id=chat.id, uploader_role=uploader.role,
             uploader_user_id=uploader.user_id, name=clean, content_type=content_type,
-            size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+            size=len(data), sha256=kept.sha256, storage_key=key,
             thumbnail_key=key + ".thumb" if thumbnail is not None else None,
-            width=width, height=height)
+            width=kept.width, height=kept.height)
         db.session.add(attachment)
         db.session.flush()
     except BaseException:

@@ -11,12 +11,12 @@ nothing about where it was taken.
 
 from __future__ import annotations
 
+import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 import puremagic
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
                  "image/webp": "WEBP"}
@@ -26,6 +26,11 @@ THUMBNAIL_TYPE = "image/webp"
 _TEXT_CONTROLS = {9, 10, 12, 13}
 _METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "iptc")
 _EXIF_ORIENTATION = 0x0112
+# How a photo with each EXIF orientation is turned upright (as ImageOps.exif_transpose does).
+_UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+            6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90}
 
 
 class NotAnImage(ValueError):
@@ -38,6 +43,28 @@ class ImageFile:
     width: int
     height: int
     thumbnail: bytes
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What is kept of an upload: the bytes (an image without its metadata), their SHA-256,
+    and for an image its size and thumbnail."""
+
+    data: bytes
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    thumbnail: bytes | None = None
+
+
+def prepare(data: bytes, content_type: str, max_pixels: int) -> Prepared:
+    """The slow part of an upload (an image is decoded, thumbnailed and re-encoded: about a
+    second for a 12-megapixel photo), pure, so that it can run in a thread of its own."""
+    if content_type not in IMAGE_FORMATS:
+        return Prepared(data, hashlib.sha256(data).hexdigest())
+    image = process_image(data, content_type, max_pixels)
+    return Prepared(image.data, hashlib.sha256(image.data).hexdigest(), image.width,
+                    image.height, image.thumbnail)
 
 
 def sniff(data: bytes) -> str | None:
@@ -65,32 +92,42 @@ def process_image(data: bytes, content_type: str, max_pixels: int) -> ImageFile:
     """Open the image, refuse what Pillow cannot read or what is too large, make its
     thumbnail and a copy of the original without metadata."""
     expected = IMAGE_FORMATS[content_type]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=[expected])
-            width, height = image.size
-            if width * height > max_pixels:
-                raise NotAnImage(f"The image is {width}×{height} pixels; at most "
-                                 f"{max_pixels:,} pixels are accepted.")
-            Image.open(io.BytesIO(data), formats=[expected]).verify()
-            image.load()
-        except NotAnImage:
-            raise
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-                Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise NotAnImage("The file is not a readable image.") from exc
+    # No warnings.catch_warnings here: it changes the process's filters and is not safe in
+    # the threads this runs in. Pillow refuses a decompression bomb itself (twice its pixel
+    # limit); anything over ours is refused below, before a pixel is decoded.
+    try:
+        image = Image.open(io.BytesIO(data), formats=[expected])
+        width, height = image.size
+        if width * height > max_pixels:
+            raise NotAnImage(f"The image is {width}×{height} pixels; at most "
+                             f"{max_pixels:,} pixels are accepted.")
+        Image.open(io.BytesIO(data), formats=[expected]).verify()
+        image.load()
+    except NotAnImage:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError) as exc:
+        raise NotAnImage("The file is not a readable image.") from exc
     return ImageFile(data=_without_metadata(image, data), width=width, height=height,
                      thumbnail=_thumbnail(image))
 
 
 def _thumbnail(image: Image.Image) -> bytes:
-    """A small WebP of the first frame, turned upright, with no metadata at all."""
-    frame = ImageOps.exif_transpose(image.copy())
+    """A small WebP of the first frame, turned upright, with no metadata at all.
+
+    Shrunk first, then turned: turning (or copying) a 12-megapixel photo is a long stretch
+    in which Pillow holds the interpreter lock, while `resize` lets go of it (measured: the
+    server's loop waited ~70 ms for the lock, now ~20 ms, the same as without any upload)."""
+    frame = image
     if frame.mode not in ("RGB", "RGBA"):
         frame = frame.convert("RGBA" if "transparency" in frame.info or frame.mode in (
             "LA", "PA", "P") else "RGB")
-    frame.thumbnail(THUMBNAIL_BOX, Image.Resampling.LANCZOS)
+    scale = min(1.0, *(box / side for box, side in zip(THUMBNAIL_BOX, frame.size, strict=True)))
+    size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
+    frame = frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    turn = _UPRIGHT.get(image.getexif().get(_EXIF_ORIENTATION))
+    if turn is not None:
+        frame = frame.transpose(turn)
     out = io.BytesIO()
     frame.save(out, "WEBP", quality=82, method=4)
     return out.getvalue()

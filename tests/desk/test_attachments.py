@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from app.desk import attachments, chats
 from app.desk.errors import DeskError
@@ -77,3 +80,22 @@ def test_the_database_store_keeps_bytes_with_the_transaction(app, chat):
     assert attachments.read(kept, thumbnail=True)[8:12] == b"WEBP"
     with pytest.raises(MissingFile):
         store.get("attachments/none")
+
+
+def test_a_sideways_photo_gets_an_upright_thumbnail_and_keeps_how_to_turn_it(chat):
+    photo = attachments.upload(chat.id, VISITOR, "sideways.jpg", files.sideways_photo())
+    assert (photo.width, photo.height) == (1200, 900)  # as stored
+    thumbnail = Image.open(io.BytesIO(attachments.read(photo, thumbnail=True)))
+    assert thumbnail.size == (360, 480)  # upright: portrait, within 480 px
+    top, bottom = thumbnail.getpixel((180, 60)), thumbnail.getpixel((180, 420))
+    assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]  # red above, blue below
+    assert files.exif_of(attachments.read(photo)) == {files.ORIENTATION: 6}
+
+
+def test_an_image_over_the_pixel_limit_is_refused_and_nothing_is_stored(app, chat):
+    app.config["ATTACHMENT_MAX_PIXELS"] = 100_000
+    with pytest.raises(DeskError) as refused:
+        attachments.upload(chat.id, VISITOR, "big.png", files.png(400, 300))
+    assert refused.value.code == "unsupported_type" and refused.value.status == 415
+    assert "400×300 pixels; at most 100,000" in refused.value.message
+    assert Attachment.query.count() == 0 and StoredFile.query.count() == 0

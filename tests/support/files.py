@@ -38,6 +38,18 @@ def jpeg_with_gps(width: int = 1200, height: int = 900) -> bytes:
     return out.getvalue()
 
 
+def sideways_photo(width: int = 1200, height: int = 900) -> bytes:
+    """A phone photo stored sideways with EXIF orientation 6 (turn 90° clockwise to view):
+    its left half red, its right half blue, so upright it is red above and blue below."""
+    image = Image.new("RGB", (width, height), "#dc2626")
+    ImageDraw.Draw(image).rectangle((width // 2, 0, width, height), fill="#2563eb")
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
 def gps_of(data: bytes) -> dict:
     """The GPS block of an image's EXIF ({} when there is none)."""
     return dict(Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo))
