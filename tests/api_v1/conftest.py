@@ -78,6 +78,10 @@ def _story(facts: dict) -> None:
                  hal=hardware.chat.visitor_id)
     facts["revoked"] = api_tokens.create_api_token(alice, "old script").secret
     api_tokens.revoke_api_token(alice, api_tokens.list_api_tokens(alice)[0].id)
+    carl = people.create_user("carl", "a-long-enough-password", display_name="Carl Left",
+                              groups=["Hardware"])
+    facts["disabled"] = api_tokens.create_api_token(carl, "his script").secret
+    people.update_account(carl.id, actor=maria, is_enabled=False)
 
 
 @pytest.fixture(scope="package", params=BACKENDS)

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.live
 def test_no_token_an_unknown_token_and_a_revoked_token_are_401(api_desk):
     for headers in ({}, {"Authorization": "Bearer sdc_not-a-token"},
                     {"Authorization": f"Bearer {api_desk.facts['revoked']}"},
+                    {"Authorization": f"Bearer {api_desk.facts['disabled']}"},  # account off
                     {"Authorization": f"Basic {api_desk.tokens['alice']}"}):
         reply = api_desk.call("GET", "/me", None, headers=headers)
         assert reply.status_code == 401, headers
