@@ -5,9 +5,10 @@ browser's language and time zone; the server adds browser and OS read from the u
 (ua-parser, the maintained port of the uap-core rules). Everything is the visitor's own
 claim, shown as such, never trusted for access.
 
-Earlier requests are found by the chat's e-mail address. When the address is not verified
-(typed into the widget, not vouched for by the host site), anyone could have typed it: the
-list then shows only SRs the agent may open anyway, and says so.
+Earlier requests are found by the chat's e-mail address. When the address is verified (a
+host site vouched for it), they are the SRs of the desk's own record of that person. When
+it is not (typed into the widget), anyone could have typed it: the list then shows only SRs
+the agent may open anyway, and says so.
 """
 
 from __future__ import annotations
@@ -124,19 +125,23 @@ def latest_of_service_request(sr_id: int) -> dict | None:
 
 
 def is_verified(chat: Chat) -> bool:
-    """Whether the host site vouched for the chat's e-mail address (a chat without that
-    flag counts as typed by the visitor)."""
-    return bool(getattr(chat, "verified", False))
+    """Whether a host site vouched for the chat's e-mail address (`app.desk.identity`)."""
+    return chat.verified
 
 
 def earlier_requests(user: User, chat: Chat) -> dict:
-    """The person's other SRs, newest first, each with its chats; only those the agent may
-    open when the address is not verified."""
+    """The person's other SRs, newest first, each with its chats.
+
+    Verified: the SRs of the desk's record of that address (the person's own; never those of
+    chats in which someone merely typed it). Not verified: the SRs of every record of that
+    address, but only those the agent may open anyway, and the list says so."""
     verified = is_verified(chat)
     email = (chat.visitor.email or "").lower()
     query = (select(ServiceRequest).join(Person, Person.id == ServiceRequest.reported_by_id)
              .where(func.lower(Person.email) == email, ServiceRequest.id != chat.sr_id))
-    if not verified and not user.is_manager:
+    if verified:
+        query = query.where(Person.verified.is_(True))
+    elif not user.is_manager:
         query = query.where(worklist.visible_to(user))
     rows = list(db.session.scalars(
         query.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())

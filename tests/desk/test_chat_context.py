@@ -8,10 +8,12 @@ import pytest
 from app import demo_history
 from app.desk import chat_context, chats, solved_before
 from app.desk.errors import DeskError
+from app.desk.identity import identity_hash
 from app.models import ChatContext, ServiceRequest
 
 WINDOWS_CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
                   "Gecko) Chrome/131.0.0.0 Safari/537.36")
+HOST_SECRET = "the host sites' secret"
 CONTEXT = {"page_url": "https://intranet.example.com/it/vpn", "page_title": "VPN · IT help",
            "referrer": "https://intranet.example.com/", "language": "en-GB",
            "time_zone": "Europe/Berlin"}
@@ -59,6 +61,24 @@ def test_earlier_requests_newest_first_and_only_visible_ones_when_not_verified(d
     assert len(chat_context.earlier_requests(desk.maria, chat)["requests"]) == 2  # manager
     stranger = chat_context.earlier_requests(desk.bob, ask("Hi", email="new@example.org"))
     assert stranger["requests"] == []
+
+
+def test_a_verified_chat_lists_the_persons_own_requests_unmarked(app, desk):
+    demo_history.seed_history()  # Erin's own: a resolved Network SR and an open Software one
+    typed = ask("Is this the desk?")  # someone typed Erin's address: not her SR
+    app.config["WIDGET_IDENTITY_SECRET"] = HOST_SECRET
+    vouched = ask("The VPN again", identity_hash=identity_hash(HOST_SECRET, "erin@example.org"))
+    assert vouched.verified and not typed.verified
+    # alice (Hardware and Software) sees all of the person's SRs, even Network's, and no
+    # mark; the SR of the typed chat is not hers, so it is not there.
+    mine = chat_context.earlier_requests(desk.alice, vouched)
+    assert mine["verified"] is True
+    assert [r["summary"] for r in mine["requests"]] == [
+        "Cannot open shared calendar", "VPN disconnects on hotel Wi-Fi"]
+    # The typed chat beside it: marked, and only what alice may open anyway.
+    typed_list = chat_context.earlier_requests(desk.alice, typed)
+    assert typed_list["verified"] is False
+    assert [r["summary"] for r in typed_list["requests"]] == ["Cannot open shared calendar"]
 
 
 def test_solved_before_ranks_resolved_requests_like_the_question(desk):
