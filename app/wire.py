@@ -259,6 +259,8 @@ def chat_record(chat: Chat) -> dict:
         "queue": {"id": chat.queue_id, "name": chat.queue.name},
         "sr": {"id": sr.id, "number": sr.number, "status": sr.status.value},
         "end_user": person(chat.visitor),
+        # Whether a host site vouched for the end user's e-mail (else: what he typed).
+        "verified": bool(chat.verified),
         "agent": {"id": chat.agent.id, "name": chat.agent.display_name} if chat.agent else None,
         "question": chat.question,
         "requested_at": iso_time(chat.requested_at),

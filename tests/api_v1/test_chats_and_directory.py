@@ -22,6 +22,7 @@ def test_chats_of_ones_queues_and_all_for_a_manager(api_desk):
     assert chat["status"] == "ACTIVE" and chat["agent"]["name"] == "Alice Agent"
     assert chat["queue"]["name"] == "Hardware" and chat["end_user"]["name"] == "Hal Hardware"
     assert chat["sr"]["number"] == facts["hardware_sr"]
+    assert chat["verified"] is False  # the end user typed his address; no host vouched
 
 
 def test_a_chats_messages_in_order_page_by_page(api_desk):

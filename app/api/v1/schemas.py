@@ -179,6 +179,9 @@ class ChatSchema(Strict):
     queue = fields.Nested(RefSchema, required=True)
     sr = fields.Dict(required=True, metadata={"description": "{id, number, status}"})
     end_user = fields.Nested(PersonSchema, required=True)
+    verified = fields.Boolean(required=True, metadata={
+        "description": "True when the host site vouched for the end user's e-mail "
+                       "(identity_hash); false: name and e-mail are what he typed."})
     agent = fields.Nested(AgentSchema, allow_none=True)
     question = fields.String(required=True)
     requested_at = _time("When the end user asked.")
