@@ -28,6 +28,11 @@ HISTORY = [
      "Hotel networks block UDP 4500: switch the VPN client to TCP 443 in Settings."),
     (("Erin End-User", "erin@example.org"), "Software", "Cannot open shared calendar",
      "The team calendar shows an error when I open it.", None),
+    # The demo customer page's signed-in employee (/?user=erin): an open request of hers that
+    # the widget offers to chat about.
+    (("Erin Employee", "erin.employee@northwind.example"), "Hardware",
+     "Docking station does not charge my laptop",
+     "Since the move to the new desk the docking station no longer charges the laptop.", None),
 ]
 
 

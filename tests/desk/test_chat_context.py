@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app import demo_history
-from app.desk import chat_context, chats, solved_before
+from app.desk import chat_context, chats, identity, solved_before
 from app.desk.errors import DeskError
 from app.desk.identity import identity_hash
 from app.models import ChatContext, ServiceRequest
@@ -94,3 +94,13 @@ def test_solved_before_ranks_resolved_requests_like_the_question(desk):
                        "Actually it is Outlook asking for my password again", "c1")
     assert solved_before.for_chat(chat)[0]["summary"] == "Outlook keeps asking for my password"
     assert solved_before.similar("zzzz qqqq") == [] and solved_before.similar("") == []
+
+
+def test_the_demo_customer_pages_employee_has_an_open_request_to_chat_about(app, desk):
+    from app.widget.demo_host import EMPLOYEE
+
+    demo_history.seed_history()
+    app.config["WIDGET_IDENTITY_SECRET"] = HOST_SECRET
+    signed = identity_hash(HOST_SECRET, EMPLOYEE["email"])
+    mine = identity.my_open_requests(EMPLOYEE["email"], signed)
+    assert [sr.summary for sr in mine] == ["Docking station does not charge my laptop"]
