@@ -45,6 +45,13 @@ REPEAT = 5
 PAGE_MS, POLL_MS, REALTIME_MS = 300.0, 50.0, 100.0
 DEMO_DESK = large_desk.Sizes(srs=300, persons=100, queues=3, agents=6, cis=10, assets=10,
                              waiting=6, active=3)
+# What the run's end users ask (each chat its own): "Solved before" searches for these.
+QUESTIONS = ["The printer on floor 2 is offline.",
+             "My VPN disconnects every few minutes when I work from home",
+             "Outlook keeps asking for my password since this morning",
+             "Excel crashes when I open the big budget file",
+             "I cannot log in to the ERP, it says my account is locked",
+             "The webcam is not detected in Teams calls"]
 # Months of chats would be closed by the idle sweeper, waiting ones abandoned: not here.
 SERVER_ENV = {"CHAT_ABANDON_GRACE": str(365 * 86400), "CHAT_IDLE_TIMEOUT": str(365 * 86400)}
 
@@ -237,7 +244,7 @@ class DeskRun:
             answer = await loop.run_in_executor(None, lambda n=attempt: visitor.post(
                 self.base + "/api/chat-requests", timeout=30, json={
                     "name": f"Volume Visitor {n}", "email": f"volume{n}@bench.example",
-                    "queue": "Hardware", "question": "The printer on floor 2 is offline."}))
+                    "queue": "Hardware", "question": QUESTIONS[n % len(QUESTIONS)]}))
             if answer.status_code != 201:
                 raise RuntimeError(f"chat request: HTTP {answer.status_code} {answer.text}")
             chat_id = answer.json()["chat_id"]
@@ -271,6 +278,22 @@ class DeskRun:
                             f"{len(ack['messages'])} messages")
             finally:
                 await conn.close()
+
+    def solved_before(self) -> None:
+        """"Solved before" beside each chat the run opened, each with its own question: the
+        resolved SRs most like it, as the console asks for them."""
+        samples = []
+        for attempt, chat_id in enumerate(self.opened[:REPEAT + 1]):
+            started = time.perf_counter()
+            answer = self.agent.get(f"{self.base}/agent/api/chats/{chat_id}/solved-before",
+                                    timeout=120)
+            elapsed = time.perf_counter() - started
+            if answer.status_code != 200:
+                raise RuntimeError(f"{self.desk}: solved-before answered {answer.status_code}")
+            if attempt:
+                samples.append(elapsed)
+        self.record("agent: Solved before beside a chat", REALTIME_MS, samples,
+                    f"{len(answer.json()['solved_before'])} found")
 
     async def event_loop(self) -> None:
         """Round trips of chat messages while the heaviest page renders on the same server."""
@@ -321,6 +344,7 @@ def measure(desk: str, url: str, workdir: Path, lines: dict[str, Line]) -> None:
         run.pages()
         _progress(f"{desk}: socket events")
         asyncio.run(run.sockets())
+        run.solved_before()
         _progress(f"{desk}: event loop")
         asyncio.run(run.event_loop())
         asyncio.run(run.close_opened())

@@ -1,11 +1,15 @@
 """Solved before: the resolved SRs most like what an end user is asking, with their solutions.
 
 On PostgreSQL this is the database's own full-text search: the SR's summary, solution and
-details weighted in that order (A, B, C), matched against any word of the question (stemmed,
-stop words dropped), ranked by cover density (`ts_rank_cd`), served by a GIN index over the
-very same expression. SQLite has no such search: it scores the longest words of the
-question by plain substring matches, good enough for the small desks that run on it.
-No model is downloaded; nothing leaves the database.
+details weighted in that order (A, B, C), kept by the database in a stored, GIN-indexed
+column, matched against any word of the question (stemmed, stop words dropped) and ranked by
+cover density (`ts_rank_cd`). Ranking is bounded: the CANDIDATES most recent matching SRs
+are ranked, not every match, which on a desk with a million SRs is a third of them for a
+common word ("printer": seconds to rank them all, milliseconds for the most recent thousand;
+`bench/volume.py` measures it). SQLite has no such search: it scores the longest words of
+the question by plain substring matches, good enough for the small desks that run on it.
+The same solution given many times is listed once (its best-ranked SR). No model is downloaded; nothing leaves
+the database.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from sqlalchemy import case, func, literal_column, or_, select
 from app import wire
 from app.extensions import db
 from app.models import Chat, ChatMessage, SenderRole, ServiceRequest, SRStatus
-from app.models.requests import SEARCH_DOCUMENT
 
 LIMIT = 3
+SPARE = 10  # SQLite: ranked rows read per one shown, so that repeated solutions can go
+CANDIDATES = 1000  # the most recent matching SRs that are ranked
 QUERY_TEXT_MAX = 2000
 QUERY_WORDS_MAX = 30
 SQLITE_WORDS_MAX = 8
@@ -49,7 +54,8 @@ def for_chat(chat: Chat, limit: int = LIMIT) -> list[dict]:
 
 def similar(question: str, *, exclude: int | None = None, limit: int = LIMIT
             ) -> list[ServiceRequest]:
-    """The resolved SRs (with a solution) closest to the question, best first."""
+    """The resolved SRs (with a solution) closest to the question, best first, each
+    solution once."""
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(question) if len(w) > 1))
     if not words:
         return []
@@ -57,17 +63,37 @@ def similar(question: str, *, exclude: int | None = None, limit: int = LIMIT
     if exclude is not None:
         solved.append(ServiceRequest.id != exclude)
     if db.session.get_bind().dialect.name == "postgresql":
-        return _ranked_by_full_text(words[:QUERY_WORDS_MAX], solved, limit)
-    return _ranked_by_substrings(words, solved, limit)
+        ranked = _ranked_by_full_text(words[:QUERY_WORDS_MAX], solved, limit * SPARE)
+    else:
+        ranked = _ranked_by_substrings(words, solved, limit * SPARE)
+    return _distinct_solutions(ranked)[:limit]
+
+
+def _distinct_solutions(ranked: list[ServiceRequest]) -> list[ServiceRequest]:
+    seen: set[str] = set()
+    kept = []
+    for sr in ranked:
+        solution = " ".join((sr.solution or "").lower().split())
+        if solution not in seen:
+            seen.add(solution)
+            kept.append(sr)
+    return kept
 
 
 def _ranked_by_full_text(words: list[str], solved: list, limit: int) -> list[ServiceRequest]:
     query = func.to_tsquery(literal_column("'english'"), " | ".join(words))
-    document = literal_column(SEARCH_DOCUMENT)
-    rank = func.ts_rank_cd(document, query)
+    document = ServiceRequest.search_document
+    recent = (select(ServiceRequest.id).where(*solved, document.op("@@")(query))
+              .order_by(ServiceRequest.id.desc()).limit(CANDIDATES).subquery())
+    rank = func.ts_rank_cd(document, query).label("rank")
+    solution = func.lower(ServiceRequest.solution)
+    best_of_each = (select(ServiceRequest.id, rank)
+                    .join(recent, recent.c.id == ServiceRequest.id)
+                    .distinct(solution)  # PostgreSQL's DISTINCT ON: the best SR per solution
+                    .order_by(solution, rank.desc(), ServiceRequest.id.desc()).subquery())
     return list(db.session.scalars(
-        select(ServiceRequest).where(*solved, document.op("@@")(query))
-        .order_by(rank.desc(), ServiceRequest.id.desc()).limit(limit)))
+        select(ServiceRequest).join(best_of_each, best_of_each.c.id == ServiceRequest.id)
+        .order_by(best_of_each.c.rank.desc(), ServiceRequest.id.desc()).limit(limit)))
 
 
 def _ranked_by_substrings(words: list[str], solved: list, limit: int) -> list[ServiceRequest]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Enum,
     ForeignKey,
     Index,
@@ -15,19 +16,51 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 from app.models.people import Person, PersonGroup, User
-from app.models.types import EXPRESSION_INDEX, ONLY_ON, UTCDateTime, trigram_index, utcnow
+from app.models.types import ONLY_ON, UTCDateTime, trigram_index, utcnow
 
 # What "solved before" searches on PostgreSQL: summary, solution and details, weighted in
-# that order. The GIN index below is built on exactly this expression.
+# that order, kept by the database in the generated column `search_document` (GIN-indexed).
 SEARCH_DOCUMENT = ("(setweight(to_tsvector('english', coalesce(summary, '')), 'A') || "
                    "setweight(to_tsvector('english', coalesce(solution, '')), 'B') || "
                    "setweight(to_tsvector('english', coalesce(details, '')), 'C'))")
+# Elsewhere the same texts as one (a virtual column: nothing stored).
+PLAIN_DOCUMENT = ("(coalesce(summary, '') || ' ' || coalesce(solution, '') || ' ' || "
+                  "coalesce(details, ''))")
+
+
+class _SearchDocument(FunctionElement):
+    """The generated column's expression, in each database's words."""
+
+    inherit_cache = True
+
+
+@compiles(_SearchDocument)
+def _plain_document(element, compiler, **kw) -> str:  # noqa: ANN001
+    return PLAIN_DOCUMENT
+
+
+@compiles(_SearchDocument, "postgresql")
+def _weighted_document(element, compiler, **kw) -> str:  # noqa: ANN001
+    return SEARCH_DOCUMENT
+
+
+class SearchDocument(TypeDecorator[str]):
+    """tsvector on PostgreSQL, text elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # noqa: ANN001
+        return dialect.type_descriptor(TSVECTOR() if dialect.name == "postgresql" else Text())
 
 
 class SRStatus(enum.StrEnum):
@@ -102,9 +135,8 @@ class ServiceRequest(db.Model):
         Index("ix_service_request_priority", "reported_priority"),
         trigram_index("ix_service_request_summary_trgm", "summary"),
         Index("ix_service_request_owner_status", "owner_id", "status"),
-        Index("ix_service_request_fulltext", text(SEARCH_DOCUMENT), postgresql_using="gin",
-              info={ONLY_ON: "postgresql", EXPRESSION_INDEX: True}
-              ).ddl_if(dialect="postgresql"),
+        Index("ix_service_request_fulltext", "search_document", postgresql_using="gin",
+              info={ONLY_ON: "postgresql"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,6 +162,11 @@ class ServiceRequest(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Kept by the database from summary, solution and details (stored, so that ranking reads
+    # it instead of parsing every candidate's text again; SQLite's migration adds it virtual,
+    # as SQLite cannot add a stored one); never loaded with the SR.
+    search_document: Mapped[str | None] = mapped_column(
+        SearchDocument(), Computed(_SearchDocument(), persisted=True), deferred=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from app import demo_history
-from app.desk import chat_context, chats, identity, solved_before
+from app.desk import chat_context, chats, identity, people, requests, solved_before
 from app.desk.errors import DeskError
 from app.desk.identity import identity_hash
-from app.models import ChatContext, ServiceRequest
+from app.extensions import db
+from app.models import ChatContext, ServiceRequest, SRSource
 
 WINDOWS_CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like "
                   "Gecko) Chrome/131.0.0.0 Safari/537.36")
@@ -104,3 +105,32 @@ def test_the_demo_customer_pages_employee_has_an_open_request_to_chat_about(app,
     signed = identity_hash(HOST_SECRET, EMPLOYEE["email"])
     mine = identity.my_open_requests(EMPLOYEE["email"], signed)
     assert [sr.summary for sr in mine] == ["Docking station does not charge my laptop"]
+
+
+def _resolved(desk, summary: str, solution: str) -> None:
+    sr = requests.open_service_request(
+        summary=summary, details=summary, owner_group=desk.network, source=SRSource.CHAT,
+        reported_by=people.end_user("Dana Field", "dana@example.org", verified=True))
+    requests.update_service_request(sr.id, actor=desk.maria, expected_version=sr.version,
+                                     changes={"solution": solution}, status="RESOLVED")
+
+
+def test_a_solution_given_many_times_is_listed_once(desk):
+    for _ in range(3):
+        _resolved(desk, "VPN drops every few minutes", "Update the VPN client to 5.2.")
+    _resolved(desk, "VPN drops at night", "The gateway restarts at 2:00; reconnect.")
+    found = solved_before.similar("my vpn drops every few minutes")
+    assert [sr.solution for sr in found] == ["Update the VPN client to 5.2.",
+                                             "The gateway restarts at 2:00; reconnect."]
+
+
+def test_postgresql_ranks_the_most_recent_matches(desk, monkeypatch):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite scores every match")
+    _resolved(desk, "VPN drops every few minutes", "Long ago: the old client.")
+    _resolved(desk, "Printer offline", "Restarted the VPN appliance's printer share.")
+    _resolved(desk, "Teams has no sound", "Reinstalled the audio driver after the VPN update.")
+    assert solved_before.similar("vpn drops every few minutes")[0].solution.startswith("Long")
+    monkeypatch.setattr(solved_before, "CANDIDATES", 2)  # the two newest mention the VPN
+    assert "Long ago: the old client." not in [
+        sr.solution for sr in solved_before.similar("vpn drops every few minutes")]
