@@ -16,6 +16,8 @@ from sqlalchemy import select
 from tests.support import databases
 from tests.support.server import LiveServer
 
+pytest_plugins = ["tests.support.chromium"]
+
 BACKENDS = ["sqlite"] + (["postgresql"] if databases.postgres_admin_url() else [])
 
 # Fixtures that start a real server process: a test using one is in the `live` tier.

@@ -2,45 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--disable-quic"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        raise RuntimeError(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def new_context(browser):
-    """Make isolated browser contexts (one per person); all closed after the test."""
-    contexts = []
-
-    def make(**kwargs):
-        kwargs.setdefault("viewport", {"width": 1360, "height": 860})
-        kwargs.setdefault("locale", "en-US")
-        context = browser.new_context(**kwargs)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
+from tests.support.chromium import CHROMIUM, LAUNCH_ARGS  # noqa: F401  (page helpers import them from here)
 
 
 def login(page, base_url: str, username: str, password: str = "demo") -> None:

@@ -290,19 +290,14 @@ def _open_chat(peers, visitor_relay, agent_relay, agent_name, transports):
 
 
 @pytest.fixture
-def console(cluster):
+def console(cluster, new_context):
     """The agent console in headless Chromium, through nginx."""
-    from playwright.sync_api import sync_playwright
+    from tests.browser.conftest import login
 
-    from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, login
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        login(page, cluster.url, "alice")
-        yield page
-        browser.close()
+    page = new_context().new_page()
+    page.set_default_timeout(20_000)
+    login(page, cluster.url, "alice")
+    return page
 
 
 def _console_chat(peers, console, relay) -> tuple[int, Peer]:
