@@ -161,11 +161,12 @@ class MessageWriter:
 
 
 def _writer_connection(app):  # noqa: ANN001
-    """A new connection for the writer. On PostgreSQL its commits do not wait for the WAL to
-    reach the disk unless CHAT_MESSAGE_SYNC_COMMIT says so: that wait (a disk flush, ~2.5 ms
-    here) was most of a batch's time. A crash of the database may then lose the messages of
-    its last ~0.6 s (3 x wal_writer_delay), never more and never corrupted: the same promise
-    as SQLite's synchronous=NORMAL, and an app server's crash or restart loses nothing."""
+    """A new connection for the writer. On PostgreSQL its commits wait for the WAL to reach
+    the disk (an acknowledged message survives a crash of the database) unless an operator
+    sets CHAT_MESSAGE_SYNC_COMMIT=false: that wait (a disk flush, ~2.5 ms here) is most of a
+    batch's time, and without it a crash of the database may lose the messages of its last
+    ~0.6 s (3 x wal_writer_delay), never more and never corrupted. An app server's crash or
+    restart loses nothing either way."""
     connection = db.engine.connect()
     if connection.dialect.name == "postgresql" and not app.config.get(
             "CHAT_MESSAGE_SYNC_COMMIT"):

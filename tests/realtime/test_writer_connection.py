@@ -38,6 +38,13 @@ def test_the_writer_writes_on_its_own_connection_and_replaces_a_broken_one(app, 
     assert [m["body"] for m in chats.history(chat_id)][-3:] == ["Hello 1", "Hello 2", "Hello 3"]
 
 
+def test_by_default_an_acknowledged_message_waits_for_the_disk(monkeypatch):
+    from app.config import CONFIGS
+
+    monkeypatch.delenv("CHAT_MESSAGE_SYNC_COMMIT", raising=False)
+    assert all(config().CHAT_MESSAGE_SYNC_COMMIT is True for config in CONFIGS.values())
+
+
 @pytest.mark.parametrize("sync", [False, True])
 def test_on_postgresql_message_commits_wait_for_the_disk_only_when_configured(app, desk, sync):
     if db.engine.dialect.name != "postgresql":
