@@ -34,6 +34,7 @@ from app.models import (
 
 OPEN_STATES = (ChatStatus.WAITING, ChatStatus.ACTIVE)
 CLIENT_ID_MAX = 64
+GREETING = "greeting-"  # the client id prefix of the queue's automatic greeting
 
 
 @dataclass
@@ -276,7 +277,7 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
         greeting_message = ChatMessage(
             chat=chat, sender_role=SenderRole.AGENT, sender_name=agent.display_name,
             user_id=agent.id, body=greeting, sent_at=now,
-            client_id=f"greeting-{agent.id}-{int(now.timestamp() * 1000)}")
+            client_id=f"{GREETING}{agent.id}-{int(now.timestamp() * 1000)}")
         db.session.add(greeting_message)
         db.session.flush()
     events.record(
@@ -652,10 +653,25 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
         return chat
     db.session.refresh(chat)
     _attach_transcript(chat, agent)
+    _keep_figures(chat)
     if was_waiting:
         events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "closed"))
     events.record(events.ChatClosed(chat.id, chat.queue_id, by.value, reason))
     return chat
+
+
+def _keep_figures(chat: Chat) -> None:
+    """What the reports read of an ended chat, from its messages (loaded for the transcript):
+    how many the end user and the agents wrote (not the desk's notes, not the queue's
+    automatic greeting), and when the chat's agent first wrote after accepting it."""
+    written = [m for m in chat.messages if m.sender_role == SenderRole.VISITOR
+               or (m.sender_role == SenderRole.AGENT and not m.client_id.startswith(GREETING))]
+    chat.message_count = len(written)
+    if chat.agent_id is not None and chat.accepted_at is not None:
+        chat.first_response_at = min(
+            (m.sent_at for m in written
+             if m.sender_role == SenderRole.AGENT and m.user_id == chat.agent_id
+             and m.sent_at >= chat.accepted_at), default=None)
 
 
 def _attach_transcript(chat: Chat, agent: User | None) -> None:
@@ -684,6 +700,7 @@ def abandon_chat(chat_id: object, reason: str = "The end user left before an age
         return None
     db.session.refresh(chat)
     _attach_transcript(chat, None)
+    _keep_figures(chat)
     events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "abandoned"),
                   events.ChatClosed(chat.id, chat.queue_id, "SYSTEM", reason))
     return chat
@@ -731,7 +748,8 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
         update(Chat).where(Chat.id == chat.id, Chat.status == ChatStatus.ACTIVE,
                            Chat.agent_id == agent.id)
         .values(status=ChatStatus.WAITING, queue_id=target.id, agent_id=None,
-                accepted_at=None, requested_at=now, last_activity_at=now)
+                accepted_at=None, requested_at=now, last_activity_at=now,
+                sr_resolved_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not moved:

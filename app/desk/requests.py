@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import attributes
 
 from app.desk import events
@@ -18,6 +19,8 @@ from app.desk.validation import clean_id, clean_rank, clean_text
 from app.extensions import db
 from app.models import (
     Asset,
+    Chat,
+    ChatStatus,
     ConfigurationItem,
     Person,
     PersonGroup,
@@ -33,6 +36,9 @@ from app.models import (
 )
 
 NUMBER_OFFSET = 1000
+# After a chat ends, its agent still has the chat and its SR on screen: resolving the SR in
+# this time still counts as resolved in the chat (the reports' "SRs resolved in the chat").
+WRAP_UP = timedelta(minutes=15)
 
 # Which status may follow which. QUEUED -> QUEUED re-queues the SR (own or another group).
 TRANSITIONS: dict[SRStatus, frozenset[SRStatus]] = {
@@ -300,14 +306,30 @@ def _apply_status(sr: ServiceRequest, new_status: SRStatus, actor: User | None,
     if new_status == SRStatus.INPROGRESS and sr.owner_id is None and actor is not None:
         sr.owner_id = actor.person_id  # whoever starts the work owns it
     sr.status = new_status
+    now = utcnow()
     db.session.add(StatusHistory(service_request=sr, from_status=old, to_status=new_status,
-                                 owner_group_id=sr.owner_group_id, changed_by=actor, memo=memo))
+                                 owner_group_id=sr.owner_group_id, changed_by=actor, memo=memo,
+                                 changed_at=now))
     _tally(old, new_status)
     if new_status == SRStatus.RESOLVED:
         from app.mail import compose as mail  # the outbox row joins this transaction
 
         mail.queue_resolution_notice(sr)
+        if actor is not None:
+            _resolved_in_chat(sr, actor, now)
     return True
+
+
+def _resolved_in_chat(sr: ServiceRequest, actor: User, now: datetime) -> None:
+    """Mark the actor's chat of this SR as having resolved it, when the chat is live or
+    ended less than WRAP_UP ago (at most once per chat)."""
+    db.session.execute(
+        update(Chat).where(
+            Chat.sr_id == sr.id, Chat.agent_id == actor.id, Chat.accepted_at.is_not(None),
+            Chat.sr_resolved_at.is_(None),
+            or_(Chat.status == ChatStatus.ACTIVE,
+                and_(Chat.status == ChatStatus.CLOSED, Chat.closed_at >= now - WRAP_UP)))
+        .values(sr_resolved_at=now).execution_options(synchronize_session=False))
 
 
 def _tally(old: SRStatus | None, new: SRStatus) -> None:

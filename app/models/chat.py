@@ -11,6 +11,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
@@ -84,6 +85,12 @@ class Chat(db.Model):
     verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The transcript was mailed (once per chat).
     transcript_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Written when the chat ends, for the reports (docs/domain.md, "Reports"): the chat's
+    # agent's first message after accepting it, and the messages of end user and agents.
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_count: Mapped[int | None] = mapped_column(Integer)
+    # When the chat's agent resolved its SR, while the chat was live or in its wrap-up.
+    sr_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     service_request: Mapped[ServiceRequest] = relationship(back_populates="chats")
     queue: Mapped[PersonGroup] = relationship()

@@ -1,0 +1,329 @@
+"""Agent and queue reports: the desk's chat figures per agent or queue, per day, week or month.
+
+What each figure means is in docs/domain.md ("Reports"). In short, a chat counts in the
+period of the event a figure is about (calendar days in DESK_TIMEZONE, as the dashboard):
+requested by its request, accepted (and its wait) by its acceptance, abandoned and handled
+(first response, handle time, messages, rating, SR resolved) by its end.
+
+Counting happens in SQL, grouped by (period, agent or queue). Medians and 90th percentiles
+are linear interpolations between ranks (PostgreSQL's percentile_cont): on PostgreSQL
+percentile_cont itself, with GROUPING SETS for the totals; elsewhere the same formula in
+Python over the narrow rows of the range. Both give the same figures (tests on both).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import and_, case, func, literal, literal_column, null, select, tuple_
+
+from app.desk.errors import ValidationError
+from app.desk.stats import desk_timezone, seconds_between
+from app.extensions import db
+from app.models import Chat, ChatStatus, Person, PersonGroup, User, utcnow
+
+GROUPINGS = ("agent", "queue")
+PERIODS = ("day", "week", "month")
+MAX_DAYS = 731  # two years, one of them a leap year
+EARLIEST = date(2000, 1, 1)
+DEFAULT_DAYS = 30
+
+# Every figure of a row, in the order of the table and the CSV.
+FIGURES = ("requested", "accepted", "abandoned", "abandoned_share", "median_wait_seconds",
+           "p90_wait_seconds", "handled", "median_first_response_seconds",
+           "median_handle_seconds", "messages_per_chat", "csat_average", "csat_count",
+           "srs_resolved")
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A valid report request: calendar days first..last (inclusive), grouped and cut."""
+
+    first: date
+    last: date
+    by: str = "agent"
+    period: str = "day"
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str  # 2026-11-25, 2026-W48, 2026-11
+    first: date  # its first day within the range
+    last: date
+
+
+# --- input -----------------------------------------------------------------------------------
+
+def parse_query(args: Mapping[str, object], today: date | None = None) -> ReportQuery:
+    """The report asked for by a screen's parameters (from, to, by, period); ValidationError
+    for anything that is not a sensible range, grouping or period. Defaults: the last 30
+    days, by agent, per day."""
+    today = today or utcnow().astimezone(desk_timezone()).date()
+    last = _date(args.get("to"), "to", today)
+    first = _date(args.get("from"), "from", last - timedelta(days=DEFAULT_DAYS - 1))
+    by = args.get("by") or "agent"
+    period = args.get("period") or "day"
+    if by not in GROUPINGS:
+        raise ValidationError("unknown_grouping",
+                              f"Reports are grouped by {' or '.join(GROUPINGS)}.", "by")
+    if period not in PERIODS:
+        raise ValidationError("unknown_period",
+                              f"A report's period is a {', '.join(PERIODS)}.", "period")
+    if last < first:
+        raise ValidationError("reversed_range",
+                              f"The range ends ({last}) before it starts ({first}).", "to")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ValidationError("range_too_long",
+                              f"A report covers at most two years ({MAX_DAYS} days); this "
+                              f"range has {(last - first).days + 1}.", "from")
+    for value, field in ((first, "from"), (last, "to")):
+        if value < EARLIEST or value > today + timedelta(days=366):
+            raise ValidationError("out_of_range", f"{field} must lie between {EARLIEST} and "
+                                  "a year from today.", field)
+    return ReportQuery(first, last, by, period)
+
+
+def _date(value: object, field: str, default: date) -> date:
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValidationError("invalid_date", f"{field} must be a date like 2026-11-25.", field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError("invalid_date", f"{field} must be a date like 2026-11-25.",
+                              field) from exc
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+def periods(query: ReportQuery) -> list[Period]:
+    """The days, ISO weeks (Monday to Sunday) or calendar months of the range; the first and
+    last are cut to the range."""
+    result: list[Period] = []
+    day = query.first
+    while day <= query.last:
+        if query.period == "day":
+            end, key = day, day.isoformat()
+        elif query.period == "week":
+            end = day + timedelta(days=6 - day.weekday())
+            year, week, _ = day.isocalendar()
+            key = f"{year}-W{week:02d}"
+        else:
+            following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+            end, key = following - timedelta(days=1), f"{day.year}-{day.month:02d}"
+        end = min(end, query.last)
+        result.append(Period(key, day, end))
+        day = end + timedelta(days=1)
+    return result
+
+
+def _instant(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def _bucket(column, starts: list[datetime], low: int = 0, high: int | None = None):
+    """The index of the period a time falls in (starts[i] <= t < starts[i+1]), in SQL: a
+    balanced tree of comparisons, so a row costs log2(periods) of them, not one per period."""
+    high = len(starts) - 2 if high is None else high
+    if low == high:
+        return literal(low)
+    middle = (low + high + 1) // 2
+    return case((column < starts[middle], _bucket(column, starts, low, middle - 1)),
+                else_=_bucket(column, starts, middle, high))
+
+
+# --- the facts -------------------------------------------------------------------------------
+
+def _facts(query: ReportQuery, starts: list[datetime]) -> dict[str, object]:
+    """Three narrow selects over the chats of the range: one row per request, acceptance and
+    end, with the period index `b`, the group `g` and the values the figures need."""
+    start, end = starts[0], starts[-1]
+    group = Chat.agent_id if query.by == "agent" else Chat.queue_id
+    handled = and_(Chat.status == ChatStatus.CLOSED, Chat.accepted_at.is_not(None))
+    return {
+        "requested": select(
+            _bucket(Chat.requested_at, starts).label("b"),
+            (Chat.queue_id if query.by == "queue" else null()).label("g"))
+        .where(Chat.requested_at >= start, Chat.requested_at < end),
+        "accepted": select(
+            _bucket(Chat.accepted_at, starts).label("b"), group.label("g"),
+            seconds_between(Chat.accepted_at, Chat.requested_at).label("wait"))
+        .where(Chat.accepted_at >= start, Chat.accepted_at < end),
+        "ended": select(
+            _bucket(Chat.closed_at, starts).label("b"), group.label("g"),
+            case((Chat.status == ChatStatus.ABANDONED, 1), else_=0).label("abandoned"),
+            case((handled, 1), else_=0).label("handled"),
+            case((handled, Chat.message_count)).label("messages"),
+            case((handled, Chat.rating)).label("rating"),
+            case((and_(handled, Chat.sr_resolved_at.is_not(None)), 1), else_=0)
+            .label("resolved"),
+            case((handled, seconds_between(Chat.first_response_at, Chat.accepted_at)))
+            .label("first_response"),
+            case((handled, seconds_between(Chat.closed_at, Chat.accepted_at))).label("handle"))
+        .where(Chat.status.in_([ChatStatus.CLOSED, ChatStatus.ABANDONED]),
+               Chat.closed_at >= start, Chat.closed_at < end),
+    }
+
+
+# What is summed (counts), counted (non-null values) and ranked per fact.
+SUMS = {"requested": {}, "accepted": {},
+        "ended": {"abandoned": "abandoned", "handled": "handled", "messages": "messages",
+                  "rating_sum": "rating", "srs_resolved": "resolved"}}
+COUNTS = {"ended": {"csat_count": "rating", "with_messages": "messages"}}
+RANKED = {"accepted": {"median_wait_seconds": ("wait", 0.5), "p90_wait_seconds": ("wait", 0.9)},
+          "requested": {},
+          "ended": {"median_first_response_seconds": ("first_response", 0.5),
+                    "median_handle_seconds": ("handle", 0.5)}}
+
+ALL = "*"  # the key of a total: every period, or every group
+
+
+def _cells_in_sql(name: str, facts) -> dict[tuple, dict]:  # noqa: ANN001
+    """{(period index or ALL, group or ALL): raw figures}: one grouped statement with
+    GROUPING SETS; PostgreSQL ranks with percentile_cont."""
+    rows = facts.subquery()
+    b, g = rows.c.b, rows.c.g
+    columns = {"n": func.count()}
+    columns |= {key: func.sum(rows.c[column]) for key, column in SUMS[name].items()}
+    columns |= {key: func.count(rows.c[column]) for key, column in COUNTS.get(name, {}).items()}
+    columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
+                for key, (column, p) in RANKED[name].items()}
+    statement = (select(func.grouping(b, g).label("sets"), b, g,
+                        *[c.label(k) for k, c in columns.items()])
+                 .group_by(func.grouping_sets(tuple_(b, g), tuple_(g), tuple_(b),
+                                              literal_column("()"))))
+    cells = {}
+    for row in db.session.execute(statement).mappings():
+        key = (ALL if row["sets"] & 2 else row["b"], ALL if row["sets"] & 1 else row["g"])
+        cells[key] = {k: row[k] for k in columns}
+    return cells
+
+
+def _cells_in_python(name: str, facts) -> dict[tuple, dict]:  # noqa: ANN001
+    """The same cells as _cells_in_sql, from the fact rows, for databases without
+    percentile_cont (SQLite)."""
+    sums, counts, ranked = SUMS[name], COUNTS.get(name, {}), RANKED[name]
+    values = sorted({column for column, _ in ranked.values()})
+    cells: dict[tuple, dict] = {}
+    for row in db.session.execute(facts).mappings():
+        for key in ((row["b"], row["g"]), (ALL, row["g"]), (row["b"], ALL), (ALL, ALL)):
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = {"n": 0, **dict.fromkeys(sums, None),
+                                     **dict.fromkeys(counts, 0),
+                                     **{column: [] for column in values}}
+            cell["n"] += 1
+            for figure, column in sums.items():
+                if row[column] is not None:
+                    cell[figure] = (cell[figure] or 0) + row[column]
+            for figure, column in counts.items():
+                cell[figure] += row[column] is not None
+            for column in values:
+                if row[column] is not None:
+                    cell[column].append(row[column])
+    for cell in cells.values():
+        for column in values:
+            cell[column].sort()
+        for figure, (column, p) in ranked.items():
+            cell[figure] = percentile(cell[column], p)
+        for column in values:
+            del cell[column]
+    return cells
+
+
+def percentile(ordered: list[float], p: float) -> float | None:
+    """percentile_cont(p) of sorted values: linear interpolation between the ranks around
+    p * (n - 1)."""
+    if not ordered:
+        return None
+    position = p * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --- the report ------------------------------------------------------------------------------
+
+def report(query: ReportQuery, tz: tzinfo | None = None) -> dict:
+    """Every figure of the report: per group over the range (the table), per period over
+    the desk (the charts), per group and period (the CSV), and the desk's totals."""
+    tz = tz or desk_timezone()
+    cuts = periods(query)
+    starts = [_instant(p.first, tz) for p in cuts] + [_instant(query.last + timedelta(days=1), tz)]
+    in_sql = db.session.get_bind().dialect.name == "postgresql"
+    cells: dict[tuple, dict] = {}
+    for name, facts in _facts(query, starts).items():
+        found = (_cells_in_sql if in_sql else _cells_in_python)(name, facts)
+        for key, raw in found.items():
+            cells.setdefault(key, {})[name] = raw
+    figures = {key: _figures(raw) for key, raw in cells.items()}
+    group_ids = sorted({g for _, g in figures if g not in (ALL, None)})
+    names = _group_names(query.by, group_ids)
+    groups = sorted(({"id": g, "name": names.get(g, f"#{g}")} for g in group_ids),
+                    key=lambda item: (item["name"].casefold(), item["id"]))
+    empty = _figures({})
+    by_group = [dict(figures.get((ALL, group["id"]), empty)) for group in groups]
+    cells_out = [{"period": i, "group": index, **figures[i, group["id"]]}
+                 for i in range(len(cuts)) for index, group in enumerate(groups)
+                 if (i, group["id"]) in figures]
+    if query.by == "agent":  # end users ask a queue, not an agent: no requests per agent
+        for row in (*by_group, *cells_out):
+            row.update(requested=None, abandoned=None, abandoned_share=None)
+    return {
+        "from": query.first.isoformat(), "to": query.last.isoformat(), "by": query.by,
+        "period": query.period, "timezone": str(getattr(tz, "key", tz)),
+        "periods": [{"key": p.key, "first": p.first.isoformat(), "last": p.last.isoformat()}
+                    for p in cuts],
+        "groups": groups,
+        "totals": figures.get((ALL, ALL), empty),
+        "by_period": [figures.get((i, ALL), empty) for i in range(len(cuts))],
+        "by_group": by_group,
+        "cells": cells_out,
+    }
+
+
+def _figures(raw: Mapping[str, dict]) -> dict:
+    """The figures a manager reads, from one cell's raw sums, counts and percentiles."""
+    requested = raw.get("requested", {}).get("n", 0)
+    accepted = raw.get("accepted", {})
+    ended = raw.get("ended", {})
+    abandoned = int(ended.get("abandoned") or 0)
+    handled = int(ended.get("handled") or 0)
+    csat_count = int(ended.get("csat_count") or 0)
+    with_messages = int(ended.get("with_messages") or 0)
+    return {
+        "requested": requested,
+        "accepted": accepted.get("n", 0),
+        "abandoned": abandoned,
+        "abandoned_share": round(abandoned / requested, 4) if requested else None,
+        "median_wait_seconds": _seconds(accepted.get("median_wait_seconds")),
+        "p90_wait_seconds": _seconds(accepted.get("p90_wait_seconds")),
+        "handled": handled,
+        "median_first_response_seconds": _seconds(ended.get("median_first_response_seconds")),
+        "median_handle_seconds": _seconds(ended.get("median_handle_seconds")),
+        "messages_per_chat": (round(int(ended["messages"]) / with_messages, 2)
+                              if with_messages else None),
+        "csat_average": (round(int(ended["rating_sum"]) / csat_count, 2)
+                         if csat_count else None),
+        "csat_count": csat_count,
+        "srs_resolved": int(ended.get("srs_resolved") or 0),
+    }
+
+
+def _seconds(value: object) -> float | None:
+    return None if value is None else round(max(float(value), 0.0), 1)
+
+
+def _group_names(by: str, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    if by == "agent":
+        statement = (select(User.id, Person.display_name).join(Person, Person.id == User.person_id)
+                     .where(User.id.in_(ids)))
+    else:
+        statement = select(PersonGroup.id, PersonGroup.name).where(PersonGroup.id.in_(ids))
+    return dict(db.session.execute(statement).all())
