@@ -41,7 +41,6 @@ from bench.large_desk_words import (  # noqa: E402
 
 AGENT_PASSWORD = "bench-passphrase"  # as bench.servers
 YEARS = 3
-SPAN_SECONDS = YEARS * 365 * 86400
 
 
 
@@ -56,6 +55,7 @@ class Sizes:
     assets: int = 50_000
     waiting: int = 200  # chats waiting now, in alice's queues
     active: int = 150  # alice's live chats
+    years: float = YEARS  # the SRs and chats are spread evenly over this many years
 
     def scaled(self, factor: float) -> Sizes:
         def big(value: int, least: int) -> int:
@@ -74,6 +74,7 @@ class Fill:
         self.sizes = sizes
         self.pg = conn.dialect.name == "postgresql"
         self.now = now.astimezone(UTC)
+        self.span = int(sizes.years * 365 * 86400)  # seconds the desk's history covers
 
     # --- SQL fragments --------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class Fill:
                  f"created_at) SELECT {self.person0} + p, {self.name('p')}, lower("
                  f"{self.pick(FIRST, 'p')} || '.' || {self.pick(LAST, f'p / {len(FIRST)}')}) "
                  f"|| '.' || {self.text('p')} || '@example' || {self.text('p % 40')} || '.com', "
-                 f"'+1 555 ' || {self.text('1000000 + p')}, {self.ago(f'{SPAN_SECONDS} - p')} "
+                 f"'+1 555 ' || {self.text('1000000 + p')}, {self.ago(f'{self.span} - p')} "
                  f"FROM {series}")
         agent_person0 = self.person0 + z.persons
         prefix, series = self.series(z.agents, "a")
@@ -249,7 +250,7 @@ class Fill:
             "visitor": f"({self.person0} + 1 + (i * 7919) % {self.sizes.persons})",
             "visitor_no": f"(1 + (i * 7919) % {self.sizes.persons})",
             "age": f"(CASE WHEN i > {active0} THEN {z.srs} - i + 60 "
-                   f"ELSE ({z.srs} - i) * {SPAN_SECONDS // max(1, z.srs)} + 3600 END)",
+                   f"ELSE ({z.srs} - i) * {self.span // max(1, z.srs)} + 3600 END)",
         }
 
     def service_requests(self) -> None:
@@ -295,13 +296,25 @@ class Fill:
                     f"ELSE {self.ago(c['age'] + ' - 900')} END")
         summary = self.pick(PROBLEMS, "i * 31").replace("{n}", "' || " + self.text("i % 9 + 1")
                                                           + " || '")
+        # What the reports read of an ended chat: the agent's first reply 5-124 s after he
+        # accepted, the messages written (see messages()), and the SR resolved in the chat
+        # (a minute before the end) for two in three of those whose SR was solved.
+        handled = f"(i <= {c['active0']} AND NOT {c['abandoned']})"
+        first_response = (f"CASE WHEN {handled} THEN "
+                          f"{self.ago(c['age'] + ' - ' + wait + ' - (5 + i * 7 % 120)')} END")
+        message_count = (f"CASE WHEN {c['abandoned']} THEN 2 WHEN {handled} THEN "
+                         f"{z.messages_per_chat} END")
+        resolved = (f"CASE WHEN {handled} AND i % 3 <> 0 AND (i % 23 = 0 OR (i % 97 <> 0 AND "
+                    f"i % 89 <> 0)) THEN {self.ago(c['age'] + ' - 840')} END")
         self.run("chats", f"{prefix}INSERT INTO chat (id, sr_id, queue_id, status, visitor_id, "
                  "visitor_key, agent_id, question, requested_at, accepted_at, closed_at, "
-                 "closed_by, last_activity_at, rating) "
+                 "closed_by, last_activity_at, rating, first_response_at, message_count, "
+                 "sr_resolved_at) "
                  f"SELECT i, i, {c['queue']}, {status}, {c['visitor']}, 'k' || {self.text('i')},"
                  f" {c['agent_user']}, {summary} || '.', {self.ago(c['age'])}, {accepted}, "
                  f"{closed}, {closed_by}, {activity}, CASE WHEN i % 3 = 0 AND i <= "
-                 f"{c['active0']} AND NOT {c['abandoned']} THEN 1 + i % 5 END FROM {series}")
+                 f"{c['active0']} AND NOT {c['abandoned']} THEN 1 + i % 5 END, "
+                 f"{first_response}, {message_count}, {resolved} FROM {series}")
 
     def messages(self) -> None:
         z = self.sizes
@@ -412,8 +425,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("srs", "persons", "cis", "assets", "waiting", "active"):
         parser.add_argument(f"--{name}", type=int, default=None,
                             help=f"{name} (after --scale; default {getattr(Sizes, name):,})")
+    parser.add_argument("--years", type=float, default=None,
+                        help=f"years the history covers (default {YEARS})")
     args = parser.parse_args(argv)
-    given = {name: value for name in ("srs", "persons", "cis", "assets", "waiting", "active")
+    given = {name: value for name in ("srs", "persons", "cis", "assets", "waiting", "active",
+                                      "years")
              if (value := getattr(args, name)) is not None}
     now = {name: given[name] for name in ("waiting", "active") if name in given}
     sizes = replace(replace(Sizes(), **now).scaled(args.scale), **given)

@@ -15,6 +15,7 @@ from app.admin.dashboard import DashboardView
 from app.admin.integration import WebhookDeliveryView, WebhookView
 from app.admin.people import PersonGroupView, PersonView, UserView
 from app.admin.records import AssetView, ChatView, ConfigurationItemView, OutboxView
+from app.admin.reports import ReportsView
 from app.admin.service_requests import ServiceRequestView
 from app.extensions import csrf
 from app.models import (
@@ -43,6 +44,7 @@ def build_admin(app: Flask) -> Admin:
                   index_view=DashboardView(), csp_nonce_generator=csp_nonce)
     people, records = "People", "Records"
     views = [
+        ReportsView(),
         ServiceRequestView(ServiceRequest, name="Service requests", endpoint="servicerequest",
                            menu_icon_type="fa", menu_icon_value="fa-ticket"),
         ChatView(Chat, name="Chats", endpoint="chat", menu_icon_type="fa",

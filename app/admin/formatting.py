@@ -30,3 +30,15 @@ def local_time(moment: datetime | None) -> Markup:
     moment = moment.astimezone(UTC)
     return Markup('<time datetime="{}" data-local-time>{}</time>').format(
         wire.iso_time(moment), moment.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def duration(seconds: float | None) -> str:
+    """A span as the dashboard and the reports show it: 42s, 3m 5s, 2h 10m."""
+    if seconds is None:
+        return "—"
+    whole = int(seconds + 0.5)  # half up, as the browser rounds
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60}s"
+    return f"{whole // 3600}h {whole % 3600 // 60}m"

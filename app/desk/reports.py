@@ -14,11 +14,12 @@ Python over the narrow rows of the range. Both give the same figures (tests on b
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, case, func, literal, literal_column, null, select, tuple_
+from sqlalchemy import and_, case, func, literal, literal_column, null, select, tuple_, union_all
 
 from app.desk.errors import ValidationError
 from app.desk.stats import desk_timezone, seconds_between
@@ -182,57 +183,57 @@ RANKED = {"accepted": {"median_wait_seconds": ("wait", 0.5), "p90_wait_seconds":
 ALL = "*"  # the key of a total: every period, or every group
 
 
-def _cells_in_sql(name: str, facts) -> dict[tuple, dict]:  # noqa: ANN001
-    """{(period index or ALL, group or ALL): raw figures}: one grouped statement with
-    GROUPING SETS; PostgreSQL ranks with percentile_cont."""
+def _cells(name: str, facts, postgres: bool) -> dict[tuple, dict]:  # noqa: ANN001
+    """{(period index or ALL, group or ALL): raw figures} of one kind of fact.
+
+    Counts and sums are grouped in SQL by (period, group), by group, by period and over
+    all: GROUPING SETS on PostgreSQL, which ranks there too (percentile_cont); elsewhere
+    the four groupings of one UNION ALL, and the ranks from `_ranked`."""
     rows = facts.subquery()
     b, g = rows.c.b, rows.c.g
     columns = {"n": func.count()}
     columns |= {key: func.sum(rows.c[column]) for key, column in SUMS[name].items()}
     columns |= {key: func.count(rows.c[column]) for key, column in COUNTS.get(name, {}).items()}
-    columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
-                for key, (column, p) in RANKED[name].items()}
-    statement = (select(func.grouping(b, g).label("sets"), b, g,
-                        *[c.label(k) for k, c in columns.items()])
-                 .group_by(func.grouping_sets(tuple_(b, g), tuple_(g), tuple_(b),
-                                              literal_column("()"))))
+    if postgres:
+        columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
+                    for key, (column, p) in RANKED[name].items()}
+        statement = (select(func.grouping(b, g).label("sets"), b, g,
+                            *[c.label(k) for k, c in columns.items()])
+                     .group_by(func.grouping_sets(tuple_(b, g), tuple_(g), tuple_(b),
+                                                  literal_column("()"))))
+    else:
+        labelled = [c.label(k) for k, c in columns.items()]
+        statement = union_all(*[
+            select(literal(sets), *keys, *labelled).select_from(rows).group_by(*grouped)
+            for sets, keys, grouped in ((0, (b, g), (b, g)), (2, (null(), g), (g,)),
+                                        (1, (b, null()), (b,)), (3, (null(), null()), ()))])
     cells = {}
-    for row in db.session.execute(statement).mappings():
-        key = (ALL if row["sets"] & 2 else row["b"], ALL if row["sets"] & 1 else row["g"])
-        cells[key] = {k: row[k] for k in columns}
+    for row in db.session.execute(statement):
+        sets, period, group = row[0], row[1], row[2]
+        cells[ALL if sets & 2 else period, ALL if sets & 1 else group] = dict(
+            zip(columns, row[3:], strict=True))
+    if not postgres:
+        for key, (column, p) in RANKED[name].items():
+            for cell_key, value in _ranked(facts, column, p).items():
+                cells[cell_key][key] = value
     return cells
 
 
-def _cells_in_python(name: str, facts) -> dict[tuple, dict]:  # noqa: ANN001
-    """The same cells as _cells_in_sql, from the fact rows, for databases without
-    percentile_cont (SQLite)."""
-    sums, counts, ranked = SUMS[name], COUNTS.get(name, {}), RANKED[name]
-    values = sorted({column for column, _ in ranked.values()})
-    cells: dict[tuple, dict] = {}
-    for row in db.session.execute(facts).mappings():
-        for key in ((row["b"], row["g"]), (ALL, row["g"]), (row["b"], ALL), (ALL, ALL)):
-            cell = cells.get(key)
-            if cell is None:
-                cell = cells[key] = {"n": 0, **dict.fromkeys(sums, None),
-                                     **dict.fromkeys(counts, 0),
-                                     **{column: [] for column in values}}
-            cell["n"] += 1
-            for figure, column in sums.items():
-                if row[column] is not None:
-                    cell[figure] = (cell[figure] or 0) + row[column]
-            for figure, column in counts.items():
-                cell[figure] += row[column] is not None
-            for column in values:
-                if row[column] is not None:
-                    cell[column].append(row[column])
-    for cell in cells.values():
-        for column in values:
-            cell[column].sort()
-        for figure, (column, p) in ranked.items():
-            cell[figure] = percentile(cell[column], p)
-        for column in values:
-            del cell[column]
-    return cells
+def _ranked(facts, column: str, p: float) -> dict[tuple, float]:  # noqa: ANN001
+    """percentile_cont(p) of a fact's column for every cell, in Python: the rows come
+    sorted by the value, so each cell's list is sorted as it is filled."""
+    rows = facts.subquery()
+    statement = (select(rows.c.b, rows.c.g, rows.c[column]).where(rows.c[column].is_not(None))
+                 .order_by(rows.c[column]))
+    # The database's own tuples: no row objects for what may be a year of chats.
+    ordered = db.session.connection().execute(statement).cursor.fetchall()
+    lists: dict[tuple, list] = defaultdict(list)
+    for period, group, value in ordered:
+        lists[period, group].append(value)
+        lists[ALL, group].append(value)
+        lists[period, ALL].append(value)
+    lists[ALL, ALL] = [value for _, _, value in ordered]
+    return {key: percentile(values, p) for key, values in lists.items()}
 
 
 def percentile(ordered: list[float], p: float) -> float | None:
@@ -254,11 +255,10 @@ def report(query: ReportQuery, tz: tzinfo | None = None) -> dict:
     tz = tz or desk_timezone()
     cuts = periods(query)
     starts = [_instant(p.first, tz) for p in cuts] + [_instant(query.last + timedelta(days=1), tz)]
-    in_sql = db.session.get_bind().dialect.name == "postgresql"
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     cells: dict[tuple, dict] = {}
     for name, facts in _facts(query, starts).items():
-        found = (_cells_in_sql if in_sql else _cells_in_python)(name, facts)
-        for key, raw in found.items():
+        for key, raw in _cells(name, facts, postgres).items():
             cells.setdefault(key, {})[name] = raw
     figures = {key: _figures(raw) for key, raw in cells.items()}
     group_ids = sorted({g for _, g in figures if g not in (ALL, None)})

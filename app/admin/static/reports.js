@@ -1,0 +1,76 @@
+// The Reports screen's charts, drawn with Chart.js (served locally) from the figures the
+// page embeds; the table is the server's. All text goes through Chart.js (canvas), no HTML.
+
+const data = JSON.parse(document.getElementById("report-data").textContent);
+const css = getComputedStyle(document.documentElement);
+const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+const PALETTE = {
+  primary: color("--desk-primary", "#2f6fed"),
+  success: color("--desk-success", "#1f9d63"),
+  danger: color("--desk-danger", "#d64545"),
+  warning: color("--desk-warning", "#e8a317"),
+};
+
+function span(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function periodLabel(period) {
+  if (data.period === "week") return period.key.slice(5); // W48
+  const [y, m, d] = period.first.split("-").map(Number);
+  const options = data.period === "month" ? { month: "short", year: "numeric" } : { month: "short", day: "numeric" };
+  return new Date(y, m - 1, d || 1).toLocaleDateString(undefined, options);
+}
+
+Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+Chart.defaults.color = "#475569";
+Chart.defaults.plugins.legend.labels.usePointStyle = true;
+Chart.defaults.plugins.legend.labels.boxWidth = 8;
+Chart.defaults.maintainAspectRatio = false;
+
+const grid = { color: "rgba(148,163,184,.18)" };
+const labels = data.periods.map(periodLabel);
+const series = (figure) => data.by_period.map((row) => row[figure]);
+
+new Chart(document.getElementById("chart-report-chats"), {
+  type: "bar",
+  data: { labels, datasets: [
+    { label: "Requested", data: series("requested"), backgroundColor: "rgba(47,111,237,.25)", borderColor: PALETTE.primary, borderWidth: 1.5, borderRadius: 5 },
+    { label: "Accepted", data: series("accepted"), backgroundColor: PALETTE.success, borderRadius: 5 },
+    { label: "Abandoned", data: series("abandoned"), backgroundColor: PALETTE.danger, borderRadius: 5 },
+  ] },
+  options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 }, grid }, x: { grid: { display: false } } } },
+});
+
+new Chart(document.getElementById("chart-report-times"), {
+  type: "line",
+  data: { labels, datasets: [
+    { label: "Median wait", data: series("median_wait_seconds"), borderColor: PALETTE.primary, backgroundColor: "rgba(47,111,237,.12)", fill: true, tension: 0.3, spanGaps: true },
+    { label: "90% accepted within", data: series("p90_wait_seconds"), borderColor: PALETTE.warning, borderDash: [6, 4], tension: 0.3, spanGaps: true },
+    { label: "Median first response", data: series("median_first_response_seconds"), borderColor: PALETTE.success, tension: 0.3, spanGaps: true },
+  ] },
+  options: {
+    scales: { y: { beginAtZero: true, grid, ticks: { callback: (v) => span(v) } }, x: { grid: { display: false } } },
+    plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${span(ctx.parsed.y)}` } } },
+  },
+});
+
+new Chart(document.getElementById("chart-report-groups"), {
+  type: "bar",
+  data: { labels: data.groups.map((g) => g.name), datasets: [
+    { label: "Handled chats", data: data.by_group.map((row) => row.handled), backgroundColor: PALETTE.primary, borderRadius: 5, maxBarThickness: 28, yAxisID: "y" },
+    { label: "CSAT average", data: data.by_group.map((row) => row.csat_average), type: "line", borderColor: PALETTE.warning, backgroundColor: PALETTE.warning, showLine: false, pointRadius: 5, yAxisID: "csat" },
+  ] },
+  options: {
+    scales: {
+      y: { beginAtZero: true, ticks: { precision: 0 }, grid },
+      csat: { position: "right", min: 0, max: 5, grid: { display: false } },
+      x: { grid: { display: false } },
+    },
+  },
+});
+document.getElementById("report-table").dataset.charts = "drawn";

@@ -1,0 +1,123 @@
+"""Time the agent and queue reports on a desk with a year of chats, on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench.reports                                   # SQLite, in /tmp
+    .venv/bin/python -m bench.reports --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+The desk is filled by bench.large_desk spread over one year (`--chats`, default 333,000: the
+large desk's three-year rate) into a fresh database (SQLite in a temporary file; on
+PostgreSQL one it creates and drops). Then each report is asked in process, as the admin
+screen asks it (`app.desk.reports.report`), once to warm the caches and `--repeat` times
+timed; the median is printed, and its ratio to the same report over the last month of the
+same desk: how much a year costs beyond a month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import large_desk  # noqa: E402
+
+TARGET_SECONDS = 1.0  # "well under a second": the year's report, median
+YEAR_CASES = [("agent", "day"), ("agent", "week"), ("agent", "month"), ("queue", "day"),
+              ("queue", "month")]
+
+
+def time_reports(url: str, repeat: int) -> list[dict]:
+    from app import create_app
+    from app.desk import reports
+    from app.extensions import db
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    today = datetime.now(UTC).date()
+    rows = []
+    with app.app_context():
+        for by, period in YEAR_CASES:
+            medians = {}
+            for label, days in (("year", 365), ("month", 30)):
+                query = reports.ReportQuery(today - timedelta(days=days - 1), today, by, period)
+                result = reports.report(query, tz=UTC)  # warm-up
+                db.session.rollback()
+                seconds = []
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    reports.report(query, tz=UTC)
+                    seconds.append(time.perf_counter() - started)
+                    db.session.rollback()
+                medians[label] = statistics.median(seconds)
+                if label == "year":
+                    chats = result["totals"]["requested"]
+                    groups = len(result["groups"])
+            rows.append({"by": by, "period": period, "chats": chats, "groups": groups,
+                         "year_s": medians["year"], "month_s": medians["month"]})
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def run(kind: str, url: str, sizes: large_desk.Sizes, repeat: int) -> list[dict]:
+    print(f"\n## {kind}: filling a year ({sizes.srs:,} chats)", flush=True)
+    seconds = large_desk.fill(url, sizes)
+    print(f"filled in {seconds:.0f} s", flush=True)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    rows = time_reports(url, repeat)
+    print(f"\n| {kind}: report | chats requested in the year | rows | year (median) | "
+          "last month | year / month |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| by {row['by']}, per {row['period']} | {row['chats']:,} | {row['groups']} | "
+              f"{row['year_s'] * 1000:.0f} ms | {row['month_s'] * 1000:.0f} ms | "
+              f"{row['year_s'] / row['month_s']:.1f} |", flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", help="admin URL: a database is created there and dropped")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--chats", type=int, default=333_000, help="chats in the year")
+    parser.add_argument("--messages", type=int, default=10, help="messages per chat")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each report")
+    args = parser.parse_args(argv)
+    sizes = large_desk.Sizes(srs=args.chats, years=1, messages_per_chat=args.messages,
+                             persons=max(100, args.chats // 5), cis=1000, assets=1000)
+    results = {}
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            results["SQLite"] = run("SQLite", f"sqlite:///{folder}/year.sqlite3", sizes,
+                                    args.repeat)
+    if args.postgres:
+        name = f"desk_reports_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            url = sa.make_url(args.postgres).set(database=name).render_as_string(
+                hide_password=False)
+            results["PostgreSQL"] = run("PostgreSQL", url, sizes, args.repeat)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+    worst = max((row["year_s"], kind, row["by"], row["period"])
+                for kind, rows in results.items() for row in rows)
+    met = worst[0] < TARGET_SECONDS
+    print(f"\nslowest year: {worst[0] * 1000:.0f} ms ({worst[1]}, by {worst[2]}, per "
+          f"{worst[3]}); target under {TARGET_SECONDS:.0f} s: {'met' if met else 'MISSED'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
