@@ -11,6 +11,7 @@ from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
+from app.admin.canned import CannedResponseView
 from app.admin.dashboard import DashboardView
 from app.admin.integration import WebhookDeliveryView, WebhookView
 from app.admin.people import PersonGroupView, PersonView, UserView
@@ -20,6 +21,7 @@ from app.admin.service_requests import ServiceRequestView
 from app.extensions import csrf
 from app.models import (
     Asset,
+    CannedResponse,
     Chat,
     ConfigurationItem,
     OutboxMessage,
@@ -51,6 +53,8 @@ def build_admin(app: Flask) -> Admin:
                  menu_icon_value="fa-comments"),
         PersonGroupView(PersonGroup, name="Groups & queues", category=people,
                         endpoint="persongroup"),
+        CannedResponseView(CannedResponse, name="Canned responses", category=people,
+                           endpoint="cannedresponse"),
         UserView(User, name="Users", category=people, endpoint="user"),
         PersonView(Person, name="Persons", category=people, endpoint="person"),
         ConfigurationItemView(ConfigurationItem, name="Configuration items", category=records,

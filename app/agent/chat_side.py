@@ -11,7 +11,8 @@ from app.desk import chat_access, chat_context, solved_before
 from app.desk.chats import get_chat
 
 
-def _chat(chat_id: int):
+def chat_for(chat_id: int):
+    """The chat and who asks: a manager reads any chat, an agent his own and his queues'."""
     user = _me()
     if user.is_manager:
         return user, get_chat(chat_id)
@@ -21,7 +22,7 @@ def _chat(chat_id: int):
 @bp.get("/agent/api/chats/<int:chat_id>/side")
 @login_required
 def chat_side(chat_id: int):
-    user, chat = _chat(chat_id)
+    user, chat = chat_for(chat_id)
     return jsonify(ok=True, context=chat_context.of_chat(chat.id),
                    earlier=chat_context.earlier_requests(user, chat),
                    solved_before=solved_before.for_chat(chat))
@@ -31,5 +32,5 @@ def chat_side(chat_id: int):
 @login_required
 def chat_solved_before(chat_id: int):
     """Asked again when the end user adds details."""
-    _, chat = _chat(chat_id)
+    _, chat = chat_for(chat_id)
     return jsonify(ok=True, solved_before=solved_before.for_chat(chat))

@@ -28,6 +28,7 @@ from app.models.requests import (
     WorkLogEntry,
     WorkLogType,
 )
+from app.models.supervision import CannedResponse, ChatNote, ChatSupervisor, NoteKind
 from app.models.types import utcnow
 
 # The trigram indexes of the search need PostgreSQL's pg_trgm (a trusted extension: the
@@ -36,9 +37,10 @@ event.listen(db.metadata, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 __all__ = [
-    "AgentPresence", "ApiToken", "Asset", "Attachment", "Chat", "ChatContext", "ChatMessage",
-    "ChatStatus", "ConfigurationItem", "OutboxMessage", "OutboxStatus", "Person", "PersonGroup",
-    "Role", "SRSource", "SRStatus", "SenderRole", "ServerNode", "ServiceRequest",
-    "StatusHistory", "StatusTally", "StoredFile", "User", "Webhook", "WebhookDelivery",
-    "WorkLogEntry", "WorkLogType", "group_members", "utcnow",
+    "AgentPresence", "ApiToken", "Asset", "Attachment", "CannedResponse", "Chat", "ChatContext",
+    "ChatMessage", "ChatNote", "ChatStatus", "ChatSupervisor", "ConfigurationItem",
+    "NoteKind", "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role", "SRSource",
+    "SRStatus", "SenderRole", "ServerNode", "ServiceRequest", "StatusHistory", "StatusTally",
+    "StoredFile", "User", "Webhook", "WebhookDelivery", "WorkLogEntry", "WorkLogType",
+    "group_members", "utcnow",
 ]

@@ -3,6 +3,7 @@
 // transfer) and its SR form beside it.
 
 import { AttachmentTray, filesOf } from "./attachments.js";
+import { CannedPicker } from "./canned-picker.js";
 import { ChatSide } from "./chat-side.js";
 import { h, identityMark, localDateTime, localTime, newClientId, toast } from "./dom.js";
 import { lastMessageIds } from "./queue-link.js";
@@ -39,7 +40,9 @@ export class ChatView {
     this.q(".transfer-button").addEventListener("click", () => this.askTransfer());
     this.q(".dismiss-button").addEventListener("click", () => this.dismiss());
     this.q(".composer").addEventListener("submit", (event) => { event.preventDefault(); this.send(); });
+    this.picker = new CannedPicker(this.textarea, this.chatId);
     this.textarea.addEventListener("keydown", (event) => {
+      if (this.picker.handleKey(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
     });
     this.textarea.addEventListener("input", () => this.typing(true));
