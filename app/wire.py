@@ -16,6 +16,7 @@ from app.models import (
     Chat,
     ChatContext,
     ChatMessage,
+    ChatNote,
     Person,
     SenderRole,
     ServiceRequest,
@@ -120,14 +121,26 @@ def solved_before(sr: ServiceRequest) -> dict:
             "link": f"/sr/{sr.number}"}
 
 
-def history(chat: Chat, messages: list[dict], *, for_agent: bool) -> dict:
-    """`history`: a chat's messages (all, or those after a cursor) and its state."""
+def history(chat: Chat, messages: list[dict], *, for_agent: bool,
+            notes: list[dict] | None = None) -> dict:
+    """`history`: a chat's messages (all, or those after a cursor) and its state; for agents
+    also its summary and internal notes (never for the end user)."""
     data = {"chat_id": chat.id, "status": chat.status.value,
             "agent": chat.agent.display_name if chat.agent else None,
             "messages": messages}
     if for_agent:
         data["chat"] = chat_summary(chat)
+        data["notes"] = notes or []
     return data
+
+
+def note(row: ChatNote, *, to_name: str | None = None) -> dict:
+    """An internal note or whisper (`note`): agents and managers only."""
+    return {"id": row.id, "chat_id": row.chat_id, "kind": row.kind.value,
+            "author": {"id": row.author_id, "name": row.author_name},
+            "to": {"id": row.to_user_id, "name": to_name} if row.to_user_id else None,
+            "body": row.body, "created_at": iso_time(row.created_at),
+            "client_id": row.client_id}
 
 
 def queue_position(chat_id: int, position: int, agents_online: int) -> dict:

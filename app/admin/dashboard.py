@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import jsonify
 from flask_admin import AdminIndexView, expose
 
+from app.admin.formatting import local_time, status_badge
 from app.admin.security import ManagerOnly
-from app.desk import stats
+from app.desk import stats, supervision
 
 # Seconds between two refreshes of the dashboard in the browser.
 POLL_SECONDS = 5
@@ -21,7 +22,9 @@ class DashboardView(ManagerOnly, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render(self._template, figures=stats.dashboard(), poll_seconds=POLL_SECONDS)
+        return self.render(self._template, figures=stats.dashboard(), poll_seconds=POLL_SECONDS,
+                           live_chats=supervision.live_chats(), local_time=local_time,
+                           status_badge=status_badge)
 
     @expose("/dashboard.json")
     def figures(self):

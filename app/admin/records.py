@@ -24,6 +24,15 @@ def _sr_link(view, context, model, name):  # noqa: ANN001
         url_for("servicerequest.edit_view", id=sr.id), sr.number)
 
 
+def _watch_link(view, context, model, name):  # noqa: ANN001
+    """Open chats: watch them live (the supervision page)."""
+    if model.status.value not in ("WAITING", "ACTIVE"):
+        return Markup("")
+    return Markup('<a class="btn btn-sm btn-outline-primary watch-link" href="{}">'
+                  '<i class="fa fa-eye"></i> Watch</a>').format(
+        url_for("agent.supervise", chat_id=model.id))
+
+
 class _ReferencedRecordView(DeskModelView):
     """A record SRs point to may be deleted only while no SR uses it."""
 
@@ -71,8 +80,8 @@ class ChatView(DeskModelView):
     details_template = "admin/desk/chat_details.html"
     local_time = staticmethod(local_time)
     column_list = ["id", "service_request", "queue", "status", "visitor", "agent",
-                   "requested_at", "accepted_at", "closed_at", "rating"]
-    column_labels = {"id": "Chat", "service_request": "SR", "visitor": "End user",
+                   "requested_at", "accepted_at", "closed_at", "rating", "watch"]
+    column_labels = {"id": "Chat", "service_request": "SR", "visitor": "End user", "watch": "",
                      "requested_at": "Requested", "accepted_at": "Accepted",
                      "closed_at": "Ended", "queue.name": "Queue", "visitor.display_name":
                      "End user", "visitor.email": "End-user e-mail"}
@@ -102,6 +111,7 @@ class ChatView(DeskModelView):
         "visitor_left_at": lambda v, c, m, n: local_time(m.visitor_left_at),
         "closed_by": lambda v, c, m, n: (m.closed_by or "—").title(),
         "rating": lambda v, c, m, n: "★" * m.rating if m.rating else "—",
+        "watch": _watch_link,
     }
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("agent", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/agent")
 
-from app.agent import api, canned, chat_side, tokens, views  # noqa: E402,F401 - register the routes on bp
+from app.agent import api, canned, chat_side, supervise, tokens, views  # noqa: E402,F401 - register the routes on bp
 
 
 def init_app(app: Flask) -> None:

@@ -250,7 +250,8 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
     if row is None:
         raise NotFound("unknown_chat", "No such chat.", "chat_id")
     queue_id, status = row
-    if not people.is_queue_member(agent, queue_id):
+    # Managers supervise every queue: they may take any queue's chat.
+    if not agent.is_manager and not people.is_queue_member(agent, queue_id):
         raise Forbidden("not_your_queue", "You are not an agent of this chat's queue.",
                         "chat_id")
     now = utcnow()

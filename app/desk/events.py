@@ -57,6 +57,37 @@ class MessagePosted:
 
 
 @dataclass(frozen=True)
+class NoteWritten:
+    """An internal note (or a manager's whisper) in a chat: for its agent and its watchers,
+    never its end user."""
+
+    chat_id: int
+    note: dict = field(hash=False)
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SupervisorJoined:
+    """A manager joined a live chat: its end user and agent are told."""
+
+    chat_id: int
+    user_id: int
+    name: str
+    agent_id: int | None
+
+
+@dataclass(frozen=True)
+class ChatReassigned:
+    """A manager took a live chat from its agent (for himself or another agent)."""
+
+    chat_id: int
+    from_agent_id: int
+    to_agent_id: int
+    to_agent_name: str
+    by_name: str
+
+
+@dataclass(frozen=True)
 class ChatClosed:
     chat_id: int
     queue_id: int

@@ -8,7 +8,7 @@ import threading
 from flask import current_app, request
 
 from app import wire
-from app.desk import chat_access, chats, presence
+from app.desk import chat_access, chats, notes, presence, supervision
 from app.desk.errors import Forbidden, ValidationError
 from app.desk.validation import clean_id
 from app.models import SenderRole
@@ -22,7 +22,7 @@ from app.realtime.auth import (
     visitor_chat,
 )
 from app.realtime.base import DeskNamespace, fields, session_scope
-from app.realtime.rooms import CHAT_NS, agent_room, chat_room, chat_rooms
+from app.realtime.rooms import CHAT_NS, agent_room, chat_room, chat_rooms, watch_room
 from app.realtime.writer import MessageWriter
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ def _optional_id(value: object, field: str) -> int | None:
 
 class ChatNamespace(DeskNamespace):
     events = frozenset({"send", "typing", "close", "history", "transfer", "rate",
-                        "request_transcript"})
+                        "request_transcript", "note", "watch", "unwatch", "join",
+                        "whisper", "take_over"})
     light_events = frozenset({"send", "typing"})
 
     def __init__(self, node: str) -> None:
@@ -109,9 +110,10 @@ class ChatNamespace(DeskNamespace):
         self.register(client)
         live = chats.active_chats(user)
         messages = chats.histories({chat.id: known.get(chat.id) for chat in live})
+        kept = notes.notes_of([chat.id for chat in live])
         for chat in live:
-            self.emit_to("history", wire.history(chat, messages[chat.id], for_agent=True),
-                         to=client.sid)
+            self.emit_to("history", wire.history(chat, messages[chat.id], for_agent=True,
+                                                 notes=kept[chat.id]), to=client.sid)
 
     def on_disconnect(self, reason=None):
         client = self.forget(request.sid)
@@ -128,6 +130,10 @@ class ChatNamespace(DeskNamespace):
     @fields("chat_id", "client_id", optional=("body", "attachment_ids"))
     def on_send(self, client: SocketClient, payload: dict) -> dict:
         chat_id = clean_id(payload["chat_id"], "chat_id")  # "17" and 17 are the same chat
+        if chat_id in client.joined:  # a manager who joined the chat
+            message, created = supervision.post_as_supervisor(
+                chat_id, load_agent(client), payload.get("body", ""), payload["client_id"])
+            return {"ok": True, "message": message, "duplicate": not created}
         if client.is_agent:
             sender = chats.Sender.agent(load_agent(client))
         else:
@@ -144,7 +150,11 @@ class ChatNamespace(DeskNamespace):
             raise ValidationError("invalid", "typing must be true or false.", "typing")
         if client.is_agent:
             user = load_agent(client)
-            chat = chat_access.agent_live_chat(user, payload["chat_id"])
+            chat_id = clean_id(payload["chat_id"], "chat_id")
+            if chat_id in client.joined:
+                chat = supervision.watchable_chat(user, chat_id)
+            else:
+                chat = chat_access.agent_live_chat(user, chat_id)
             role, name = SenderRole.AGENT, user.display_name
         else:
             chat = chat_access.visitor_open_chat(client.chat_id, payload["chat_id"])
@@ -173,13 +183,74 @@ class ChatNamespace(DeskNamespace):
         after_id = _optional_id(payload.get("after_id"), "after_id")
         return {"ok": True, **publisher.history_payload(chat, after_id, for_agent=client.is_agent)}
 
-    @fields("chat_id", "queue")
+    @fields("chat_id", "queue", optional=("note",))
     def on_transfer(self, client: SocketClient, payload: dict) -> dict:
         if not client.is_agent:
             raise AGENT_ONLY
-        chat = chats.transfer_chat(payload["chat_id"], load_agent(client), payload["queue"])
+        chat = notes.transfer_with_note(payload["chat_id"], load_agent(client),
+                                        payload["queue"], payload.get("note"))
         return {"ok": True, "chat_id": chat.id,
                 "to_queue": {"id": chat.queue_id, "name": chat.queue.name}}
+
+    @fields("chat_id", "body", "client_id")
+    def on_note(self, client: SocketClient, payload: dict) -> dict:
+        """An internal note: the chat's agent and managers see it, the end user never."""
+        if not client.is_agent:
+            raise AGENT_ONLY
+        note = notes.write_note(payload["chat_id"], load_agent(client), payload["body"],
+                                payload["client_id"])
+        return {"ok": True, "note": note}
+
+    # --- supervision (managers) --------------------------------------------------------
+
+    def _supervisor(self, client: SocketClient):
+        if not client.is_agent:
+            raise AGENT_ONLY
+        user = load_agent(client)
+        if not user.is_manager:
+            raise Forbidden("forbidden", supervision.NOT_A_MANAGER, "chat_id")
+        return user
+
+    @fields("chat_id")
+    def on_watch(self, client: SocketClient, payload: dict) -> dict:
+        """Follow a chat read-only: its messages, notes and typing; the end user is not told."""
+        user = self._supervisor(client)
+        chat = supervision.watchable_chat(user, payload["chat_id"])
+        self.socketio.server.enter_room(client.sid, watch_room(chat.id), namespace=CHAT_NS)
+        joined = supervision.is_joined(chat.id, user.id)
+        if joined:
+            client.joined.add(chat.id)
+        return {"ok": True, "joined": joined,
+                **publisher.history_payload(chat, for_agent=True)}
+
+    @fields("chat_id")
+    def on_unwatch(self, client: SocketClient, payload: dict) -> dict:
+        chat_id = clean_id(payload["chat_id"], "chat_id")
+        self.socketio.server.leave_room(client.sid, watch_room(chat_id), namespace=CHAT_NS)
+        client.joined.discard(chat_id)
+        return {"ok": True, "chat_id": chat_id}
+
+    @fields("chat_id")
+    def on_join(self, client: SocketClient, payload: dict) -> dict:
+        """Join a live chat: the end user is told; the manager then writes with `send`."""
+        user = self._supervisor(client)
+        chat = supervision.join_chat(payload["chat_id"], user)
+        self.socketio.server.enter_room(client.sid, watch_room(chat.id), namespace=CHAT_NS)
+        client.joined.add(chat.id)
+        return {"ok": True, "chat_id": chat.id, "joined": True}
+
+    @fields("chat_id", "body", "client_id")
+    def on_whisper(self, client: SocketClient, payload: dict) -> dict:
+        note = notes.whisper(payload["chat_id"], self._supervisor(client), payload["body"],
+                             payload["client_id"])
+        return {"ok": True, "note": note}
+
+    @fields("chat_id", optional=("agent",))
+    def on_take_over(self, client: SocketClient, payload: dict) -> dict:
+        """Reassign the chat to this manager, or to `agent` (user id or username)."""
+        chat = supervision.take_over(payload["chat_id"], self._supervisor(client),
+                                     payload.get("agent"))
+        return {"ok": True, "chat_id": chat.id, "agent": chat.agent.display_name}
 
     @fields("chat_id", "rating", optional=("comment",))
     def on_rate(self, client: SocketClient, payload: dict) -> dict:

@@ -15,11 +15,18 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import wire
-from app.desk import chats, events, people, presence
+from app.desk import chats, events, notes, people, presence
 from app.extensions import db, socketio
 from app.models import Chat, PersonGroup, User
 from app.realtime.base import database_errors, origin_sid
-from app.realtime.rooms import CHAT_NS, QUEUE_NS, agent_room, chat_rooms, queue_room
+from app.realtime.rooms import (
+    CHAT_NS,
+    QUEUE_NS,
+    agent_room,
+    chat_rooms,
+    queue_room,
+    staff_rooms,
+)
 from app.realtime.writer import message_origin
 
 log = logging.getLogger(__name__)
@@ -45,7 +52,9 @@ def queue_state_for(user_id: int) -> dict:
 
 
 def history_payload(chat: Chat, after_id: int | None = None, *, for_agent: bool) -> dict:
-    return wire.history(chat, chats.history(chat.id, after_id), for_agent=for_agent)
+    """A chat's `history`; an agent's (or manager's) carries its internal notes too."""
+    return wire.history(chat, chats.history(chat.id, after_id), for_agent=for_agent,
+                        notes=notes.notes_of([chat.id])[chat.id] if for_agent else None)
 
 
 # --- fan-out -----------------------------------------------------------------------------
@@ -181,6 +190,23 @@ def _message_posted(event: events.MessagePosted) -> None:
                   skip_sid=message_origin(event.message) if authored else None)
 
 
+def _note_written(event: events.NoteWritten) -> None:
+    # Never to the chat's room: the end user's sockets are there.
+    socketio.emit("note", event.note, namespace=CHAT_NS,
+                  to=staff_rooms(event.chat_id, event.agent_id), skip_sid=origin_sid(CHAT_NS))
+
+
+def _supervisor_joined(event: events.SupervisorJoined) -> None:
+    _emit_chat("supervisor_joined", {"chat_id": event.chat_id, "name": event.name},
+               event.chat_id, event.agent_id)
+
+
+def _chat_reassigned(event: events.ChatReassigned) -> None:
+    socketio.emit("chat_reassigned", {"chat_id": event.chat_id, "agent": event.to_agent_name,
+                                      "by": event.by_name},
+                  namespace=CHAT_NS, to=staff_rooms(event.chat_id, event.from_agent_id))
+
+
 def _chat_closed(event: events.ChatClosed) -> None:
     agent_id = db.session.scalar(db.select(Chat.agent_id).where(Chat.id == event.chat_id))
     _emit_chat("chat_closed", {"chat_id": event.chat_id, "closed_by": event.closed_by,
@@ -239,6 +265,9 @@ _HANDLERS = {
     events.ChatAccepted: _chat_accepted,
     events.ChatLeftQueue: _chat_left_queue,
     events.MessagePosted: _message_posted,
+    events.NoteWritten: _note_written,
+    events.SupervisorJoined: _supervisor_joined,
+    events.ChatReassigned: _chat_reassigned,
     events.ChatClosed: _chat_closed,
     events.ChatTransferred: _chat_transferred,
     events.SessionsEnded: _sessions_ended,

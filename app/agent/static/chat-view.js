@@ -45,7 +45,10 @@ export class ChatView {
       if (this.picker.handleKey(event)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
     });
-    this.textarea.addEventListener("input", () => this.typing(true));
+    this.textarea.addEventListener("input", () => { if (this.mode === "reply") this.typing(true); });
+    this.mode = "reply";
+    this.replyPlaceholder = this.textarea.placeholder;
+    for (const button of this.pane.querySelectorAll(".mode-button")) button.addEventListener("click", () => this.setMode(button.dataset.mode));
     this.tray = new AttachmentTray(this.q(".composer"), this.chatId);
     this.tray.dropZone(this.pane);
     this.side = new ChatSide(this);
@@ -89,6 +92,7 @@ export class ChatView {
   history(payload) {
     if (payload.chat) { this.summary = payload.chat; this.drawHead(); }
     for (const message of payload.messages) this.add(message, { quiet: true });
+    for (const note of payload.notes || []) this.addNote(note, { quiet: true });
     if (payload.status && payload.status !== "ACTIVE") this.closed(null);
     this.scroll(true);
   }
@@ -148,7 +152,70 @@ export class ChatView {
     if (force || near) this.list.scrollTop = this.list.scrollHeight;
   }
 
+  /** Reply to the end user, or write an internal note only agents and managers see. */
+  setMode(mode) {
+    this.mode = mode;
+    for (const button of this.pane.querySelectorAll(".mode-button")) button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+    const composer = this.q(".composer");
+    composer.classList.toggle("is-note", mode === "note");
+    this.q(".send-button").textContent = mode === "note" ? "Add note" : "Send";
+    this.q(".attach-button").disabled = mode === "note" || this.status !== "ACTIVE";
+    this.textarea.placeholder = mode === "note"
+      ? "Internal note: only agents and managers see it; it goes onto the SR's work log."
+      : this.replyPlaceholder;
+    if (mode === "note") this.typing(false);
+    this.textarea.focus();
+  }
+
+  /** An internal note or whisper, placed by its time among the messages. */
+  addNote(note, { quiet = false } = {}) {
+    const pending = this.messages.get(`nc:${note.client_id}`);
+    if (pending) { pending.remove(); this.messages.delete(`nc:${note.client_id}`); }
+    if (this.messages.has(`n:${note.id}`)) return;
+    const el = this.noteElement(note);
+    this.messages.set(`n:${note.id}`, el);
+    const after = [...this.list.children].find((child) => {
+      const at = child.querySelector("time[datetime]")?.getAttribute("datetime");
+      return at && at > note.created_at;
+    });
+    this.list.insertBefore(el, after || this.list.querySelector(".msg[data-pending='true']") || null);
+    if (!quiet && note.kind === "WHISPER" && (!this.desk.isSelected(this.chatId) || document.hidden)) { this.unread += 1; this.drawTab(); }
+    this.scroll(!quiet);
+  }
+
+  noteElement(note) {
+    const whisper = note.kind === "WHISPER";
+    const label = whisper ? `Whisper from ${note.author.name}` : "Internal note";
+    const time = note.created_at ? h("time", { datetime: note.created_at, title: localDateTime(note.created_at) }, localTime(note.created_at)) : h("time", {}, "now");
+    return h("div", { class: `msg msg-internal ${whisper ? "msg-whisper" : ""}`, dataset: { noteId: note.id ?? "", kind: note.kind }, role: whisper ? "alert" : null },
+      h("div", { class: "msg-meta" },
+        h("span", { class: "internal-badge" }, whisper ? "Whisper" : "Internal"),
+        h("span", { class: "msg-sender" }, whisper ? label : note.author.name), time),
+      h("div", { class: "msg-body" }, note.body),
+      whisper ? null : h("div", { class: "internal-hint" }, "Only agents and managers see this."));
+  }
+
+  sendNote() {
+    const body = this.textarea.value;
+    if (!body.trim() || this.status !== "ACTIVE") return;
+    const clientId = newClientId();
+    const el = this.noteElement({ kind: "NOTE", author: { name: this.desk.myName }, body, created_at: null });
+    el.dataset.pending = "true";
+    this.messages.set(`nc:${clientId}`, el);
+    this.list.append(el);
+    this.textarea.value = "";
+    this.scroll(true);
+    this.desk.socket.timeout(ACK_TIMEOUT).emit("note", { chat_id: this.chatId, body, client_id: clientId }, (err, ack) => {
+      if (!err && ack?.ok) { this.addNote(ack.note); return; }
+      el.remove();
+      this.messages.delete(`nc:${clientId}`);
+      this.textarea.value = body;
+      toast(err ? "The note could not be saved (no connection); it is back in the box." : (ack?.message || "The note could not be saved."), "error");
+    });
+  }
+
   send(retry = null) {
+    if (!retry && this.mode === "note") { this.sendNote(); return; }
     const body = retry ? retry.body : this.textarea.value;
     if (this.status !== "ACTIVE") return;
     if (!retry && this.tray.busy) { toast("The message goes once its files are uploaded: wait, or retry or remove the failed ones.", "error"); return; }
@@ -236,6 +303,7 @@ export class ChatView {
     this.textarea.placeholder = "This chat has ended. The SR stays open beside it.";
     this.q(".send-button").disabled = true;
     this.q(".attach-button").disabled = true;
+    for (const button of this.pane.querySelectorAll(".mode-button")) button.disabled = true;
     this.q(".close-button").hidden = true;
     this.q(".transfer-button").hidden = true;
     this.q(".dismiss-button").hidden = false;
@@ -265,12 +333,16 @@ export class ChatView {
   askTransfer() {
     const dialog = document.getElementById("transfer-dialog");
     const selectEl = dialog.querySelector("select");
+    const noteEl = dialog.querySelector("textarea");
+    noteEl.value = "";
     selectEl.replaceChildren(...this.desk.queues.filter((q) => q.id !== this.summary.queue.id)
       .map((q) => h("option", { value: q.id }, q.name)));
     dialog.returnValue = "";
     dialog.onclose = () => {
       if (dialog.returnValue !== "confirm" || !selectEl.value) return;
-      this.desk.socket.timeout(ACK_TIMEOUT).emit("transfer", { chat_id: this.chatId, queue: Number(selectEl.value) }, (err, ack) => {
+      const payload = { chat_id: this.chatId, queue: Number(selectEl.value) };
+      if (noteEl.value.trim()) payload.note = noteEl.value;
+      this.desk.socket.timeout(ACK_TIMEOUT).emit("transfer", payload, (err, ack) => {
         if (err || !ack?.ok) { toast(ack?.message || "The chat could not be transferred.", "error"); return; }
         this.transferred(ack.to_queue);
       });

@@ -153,6 +153,7 @@ chatSocket.on("history", (payload) => {
   openChat(payload.chat || views.get(payload.chat_id).summary).history(payload);
 });
 chatSocket.on("message", (message) => views.get(message.chat_id)?.add(message));
+chatSocket.on("note", (note) => views.get(note.chat_id)?.addNote(note));
 chatSocket.on("typing", (data) => { if (data.role === "VISITOR") views.get(data.chat_id)?.setTyping(data.typing, data.name); });
 chatSocket.on("chat_closed", (data) => {
   const who = { VISITOR: "The end user closed the chat.", AGENT: "You closed the chat.", SYSTEM: "The chat was closed by the system." };
