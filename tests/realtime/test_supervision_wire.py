@@ -110,6 +110,8 @@ def test_a_watching_manager_follows_the_chat_the_end_user_never_hears_notes(serv
     assert maria.call("join", {"chat_id": chat_id})["error"] == "closed"
 
     never_told(erin)
+    # Bob's refused whisper was emitted to nobody (Alice got every later event in order).
+    assert not alice.received("note", "/chat", lambda n: n["body"] == "psst")
 
 
 def test_a_manager_takes_a_chat_over_and_its_agent_is_told(server, peers):

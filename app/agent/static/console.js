@@ -154,6 +154,10 @@ chatSocket.on("history", (payload) => {
 });
 chatSocket.on("message", (message) => views.get(message.chat_id)?.add(message));
 chatSocket.on("note", (note) => views.get(note.chat_id)?.addNote(note));
+chatSocket.on("chat_reassigned", (data) => {
+  const view = views.get(data.chat_id);
+  if (view && view.status === "ACTIVE") { view.closed(`${data.by} handed this chat to ${data.agent}.`); toast(`${data.by} took over your chat with ${view.summary.end_user.name}.`); }
+});
 chatSocket.on("typing", (data) => { if (data.role === "VISITOR") views.get(data.chat_id)?.setTyping(data.typing, data.name); });
 chatSocket.on("chat_closed", (data) => {
   const who = { VISITOR: "The end user closed the chat.", AGENT: "You closed the chat.", SYSTEM: "The chat was closed by the system." };
