@@ -7,8 +7,9 @@ The desk is filled by bench.large_desk spread over one year (`--chats`, default 
 large desk's three-year rate) into a fresh database (SQLite in a temporary file; on
 PostgreSQL one it creates and drops). Then each report is asked in process, as the admin
 screen asks it (`app.desk.reports.report`), once to warm the caches and `--repeat` times
-timed; the median is printed, and its ratio to the same report over the last month of the
-same desk: how much a year costs beyond a month.
+timed; the median is printed, with its ratios to the same report over the last month of the
+same desk and to merely reading the year's chats (a count over the requested_at index):
+ratios of the same run, which a busy machine moves less than the times.
 """
 
 from __future__ import annotations
@@ -38,11 +39,23 @@ def time_reports(url: str, repeat: int) -> list[dict]:
     from app import create_app
     from app.desk import reports
     from app.extensions import db
+    from app.models import Chat
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     today = datetime.now(UTC).date()
     rows = []
     with app.app_context():
+        start = datetime.combine(today - timedelta(days=364), datetime.min.time(), tzinfo=UTC)
+        scan = (sa.select(sa.func.count(), sa.func.max(Chat.requested_at))
+                .where(Chat.requested_at >= start))
+        db.session.execute(scan).all()
+        seconds = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            db.session.execute(scan).all()
+            seconds.append(time.perf_counter() - started)
+            db.session.rollback()
+        scan_s = statistics.median(seconds)  # reading the year's chats, nothing more
         for by, period in YEAR_CASES:
             medians = {}
             for label, days in (("year", 365), ("month", 30)):
@@ -60,26 +73,30 @@ def time_reports(url: str, repeat: int) -> list[dict]:
                     chats = result["totals"]["requested"]
                     groups = len(result["groups"])
             rows.append({"by": by, "period": period, "chats": chats, "groups": groups,
-                         "year_s": medians["year"], "month_s": medians["month"]})
+                         "year_s": medians["year"], "month_s": medians["month"],
+                         "scan_s": scan_s})
         db.session.remove()
         db.engine.dispose()
     return rows
 
 
-def run(kind: str, url: str, sizes: large_desk.Sizes, repeat: int) -> list[dict]:
-    print(f"\n## {kind}: filling a year ({sizes.srs:,} chats)", flush=True)
-    seconds = large_desk.fill(url, sizes)
-    print(f"filled in {seconds:.0f} s", flush=True)
+def run(kind: str, url: str, sizes: large_desk.Sizes | None, repeat: int) -> list[dict]:
+    if sizes is not None:
+        print(f"\n## {kind}: filling a year ({sizes.srs:,} chats)", flush=True)
+        seconds = large_desk.fill(url, sizes)
+        print(f"filled in {seconds:.0f} s", flush=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     rows = time_reports(url, repeat)
     print(f"\n| {kind}: report | chats requested in the year | rows | year (median) | "
-          "last month | year / month |")
-    print("|---|---:|---:|---:|---:|---:|")
+          "last month | year / month | year / reading the year's chats |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| by {row['by']}, per {row['period']} | {row['chats']:,} | {row['groups']} | "
               f"{row['year_s'] * 1000:.0f} ms | {row['month_s'] * 1000:.0f} ms | "
-              f"{row['year_s'] / row['month_s']:.1f} |", flush=True)
+              f"{row['year_s'] / row['month_s']:.1f} | {row['year_s'] / row['scan_s']:.1f} |",
+              flush=True)
+    print(f"(reading the year's chats alone: {rows[0]['scan_s'] * 1000:.0f} ms)")
     return rows
 
 
@@ -90,15 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=333_000, help="chats in the year")
     parser.add_argument("--messages", type=int, default=10, help="messages per chat")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each report")
+    parser.add_argument("--filled", action="append", default=[], metavar="URL",
+                        help="time a database filled before (by this or bench.large_desk "
+                             "--years 1) instead of filling one; may be repeated")
     args = parser.parse_args(argv)
     sizes = large_desk.Sizes(srs=args.chats, years=1, messages_per_chat=args.messages,
                              persons=max(100, args.chats // 5), cis=1000, assets=1000)
     results = {}
-    if not args.no_sqlite:
+    for url in args.filled:
+        results[sa.make_url(url).get_backend_name()] = run(
+            sa.make_url(url).get_backend_name(), url, None, args.repeat)
+    if not args.no_sqlite and not args.filled:
         with tempfile.TemporaryDirectory() as folder:
             results["SQLite"] = run("SQLite", f"sqlite:///{folder}/year.sqlite3", sizes,
                                     args.repeat)
-    if args.postgres:
+    if args.postgres and not args.filled:
         name = f"desk_reports_{uuid.uuid4().hex[:8]}"
         admin = sa.create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -14,21 +14,21 @@ from app.admin.security import ManagerOnly
 from app.desk import reports
 from app.desk.errors import DeskError
 
-# The table's and the CSV's columns: (figure, heading, kind).
+# The table's and the CSV's columns: (figure, short heading, full name, kind).
 COLUMNS = [
-    ("requested", "Requested", "count"),
-    ("accepted", "Accepted", "count"),
-    ("abandoned", "Abandoned", "count"),
-    ("abandoned_share", "Abandoned share", "share"),
-    ("median_wait_seconds", "Median wait", "duration"),
-    ("p90_wait_seconds", "90% accepted within", "duration"),
-    ("handled", "Handled", "count"),
-    ("median_first_response_seconds", "Median first response", "duration"),
-    ("median_handle_seconds", "Median handle time", "duration"),
-    ("messages_per_chat", "Messages per chat", "number"),
-    ("csat_average", "CSAT average", "number"),
-    ("csat_count", "Ratings", "count"),
-    ("srs_resolved", "SRs resolved in chat", "count"),
+    ("requested", "Requested", "Chats requested", "count"),
+    ("accepted", "Accepted", "Chats accepted", "count"),
+    ("abandoned", "Abandoned", "Chats abandoned", "count"),
+    ("abandoned_share", "Share", "Abandoned share of requested", "share"),
+    ("median_wait_seconds", "Wait", "Median wait to accept", "duration"),
+    ("p90_wait_seconds", "P90 wait", "90% were accepted within", "duration"),
+    ("handled", "Handled", "Chats handled (ended after accepting)", "count"),
+    ("median_first_response_seconds", "1st response", "Median first response", "duration"),
+    ("median_handle_seconds", "Handle time", "Median handle time", "duration"),
+    ("messages_per_chat", "Msgs/chat", "Messages per handled chat", "number"),
+    ("csat_average", "CSAT", "CSAT average (1-5)", "number"),
+    ("csat_count", "Ratings", "Ratings given", "count"),
+    ("srs_resolved", "Resolved", "SRs resolved in the chat", "count"),
 ]
 # Text a spreadsheet would run as a formula if a cell started with it.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,7 +58,7 @@ class ReportsView(ManagerOnly, BaseView):
         except DeskError as exc:
             return Response(f"{exc.code}: {exc.message}\n", status=exc.status,
                             mimetype="text/plain")
-        result = reports.report(query)
+        result = reports.report(query, detail=True)
         name = f"desk-report-by-{query.by}-per-{query.period}-{query.first}-{query.last}.csv"
         return Response(report_csv(result), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}"',
@@ -86,11 +86,11 @@ def report_csv(result: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["period", "first_day", "last_day", result["by"],
-                     *[figure for figure, _, _ in COLUMNS]])
+                     *[figure for figure, _, _, _ in COLUMNS]])
 
     def row(period: dict, name: str, figures: dict) -> None:
         writer.writerow([period["key"], period["first"], period["last"], _safe(name),
-                         *["" if figures[f] is None else figures[f] for f, _, _ in COLUMNS]])
+                         *["" if figures[f] is None else figures[f] for f, _, _, _ in COLUMNS]])
 
     cells: dict[int, list[dict]] = {}
     for item in result["cells"]:

@@ -19,7 +19,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import and_, case, func, literal, literal_column, null, select, tuple_, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 
 from app.desk.errors import ValidationError
 from app.desk.stats import desk_timezone, seconds_between
@@ -31,6 +42,7 @@ PERIODS = ("day", "week", "month")
 MAX_DAYS = 731  # two years, one of them a leap year
 EARLIEST = date(2000, 1, 1)
 DEFAULT_DAYS = 30
+WORK_MEM = "64MB"  # PostgreSQL's memory for the sorts of one report
 
 # Every figure of a row, in the order of the table and the CSV.
 FIGURES = ("requested", "accepted", "abandoned", "abandoned_share", "median_wait_seconds",
@@ -183,12 +195,13 @@ RANKED = {"accepted": {"median_wait_seconds": ("wait", 0.5), "p90_wait_seconds":
 ALL = "*"  # the key of a total: every period, or every group
 
 
-def _cells(name: str, facts, postgres: bool) -> dict[tuple, dict]:  # noqa: ANN001
+def _cells(name: str, facts, postgres: bool, detail: bool) -> dict[tuple, dict]:  # noqa: ANN001
     """{(period index or ALL, group or ALL): raw figures} of one kind of fact.
 
     Counts and sums are grouped in SQL by (period, group), by group, by period and over
     all: GROUPING SETS on PostgreSQL, which ranks there too (percentile_cont); elsewhere
-    the four groupings of one UNION ALL, and the ranks from `_ranked`."""
+    the groupings as one UNION ALL, and the ranks from `_ranked`. Per (period, group) only
+    with `detail` (the CSV): a year per day and agent is a hundred thousand cells."""
     rows = facts.subquery()
     b, g = rows.c.b, rows.c.g
     columns = {"n": func.count()}
@@ -197,16 +210,16 @@ def _cells(name: str, facts, postgres: bool) -> dict[tuple, dict]:  # noqa: ANN0
     if postgres:
         columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
                     for key, (column, p) in RANKED[name].items()}
+        sets = [tuple_(g), tuple_(b), literal_column("()")]
         statement = (select(func.grouping(b, g).label("sets"), b, g,
                             *[c.label(k) for k, c in columns.items()])
-                     .group_by(func.grouping_sets(tuple_(b, g), tuple_(g), tuple_(b),
-                                                  literal_column("()"))))
+                     .group_by(func.grouping_sets(*([tuple_(b, g)] if detail else []), *sets)))
     else:
         labelled = [c.label(k) for k, c in columns.items()]
         statement = union_all(*[
             select(literal(sets), *keys, *labelled).select_from(rows).group_by(*grouped)
-            for sets, keys, grouped in ((0, (b, g), (b, g)), (2, (null(), g), (g,)),
-                                        (1, (b, null()), (b,)), (3, (null(), null()), ()))])
+            for sets, keys, grouped in (((0, (b, g), (b, g)),) if detail else ()) + (
+                (2, (null(), g), (g,)), (1, (b, null()), (b,)), (3, (null(), null()), ()))])
     cells = {}
     for row in db.session.execute(statement):
         sets, period, group = row[0], row[1], row[2]
@@ -214,12 +227,12 @@ def _cells(name: str, facts, postgres: bool) -> dict[tuple, dict]:  # noqa: ANN0
             zip(columns, row[3:], strict=True))
     if not postgres:
         for key, (column, p) in RANKED[name].items():
-            for cell_key, value in _ranked(facts, column, p).items():
+            for cell_key, value in _ranked(facts, column, p, detail).items():
                 cells[cell_key][key] = value
     return cells
 
 
-def _ranked(facts, column: str, p: float) -> dict[tuple, float]:  # noqa: ANN001
+def _ranked(facts, column: str, p: float, detail: bool) -> dict[tuple, float]:  # noqa: ANN001
     """percentile_cont(p) of a fact's column for every cell, in Python: the rows come
     sorted by the value, so each cell's list is sorted as it is filled."""
     rows = facts.subquery()
@@ -229,7 +242,8 @@ def _ranked(facts, column: str, p: float) -> dict[tuple, float]:  # noqa: ANN001
     ordered = db.session.connection().execute(statement).cursor.fetchall()
     lists: dict[tuple, list] = defaultdict(list)
     for period, group, value in ordered:
-        lists[period, group].append(value)
+        if detail:
+            lists[period, group].append(value)
         lists[ALL, group].append(value)
         lists[period, ALL].append(value)
     lists[ALL, ALL] = [value for _, _, value in ordered]
@@ -249,16 +263,19 @@ def percentile(ordered: list[float], p: float) -> float | None:
 
 # --- the report ------------------------------------------------------------------------------
 
-def report(query: ReportQuery, tz: tzinfo | None = None) -> dict:
+def report(query: ReportQuery, tz: tzinfo | None = None, *, detail: bool = False) -> dict:
     """Every figure of the report: per group over the range (the table), per period over
-    the desk (the charts), per group and period (the CSV), and the desk's totals."""
+    the desk (the charts), the desk's totals, and with `detail` per group and period (the
+    CSV's rows; otherwise `cells` is empty)."""
     tz = tz or desk_timezone()
     cuts = periods(query)
     starts = [_instant(p.first, tz) for p in cuts] + [_instant(query.last + timedelta(days=1), tz)]
     postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:  # a year's sorts in memory, for this transaction only
+        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     cells: dict[tuple, dict] = {}
     for name, facts in _facts(query, starts).items():
-        for key, raw in _cells(name, facts, postgres).items():
+        for key, raw in _cells(name, facts, postgres, detail).items():
             cells.setdefault(key, {})[name] = raw
     figures = {key: _figures(raw) for key, raw in cells.items()}
     group_ids = sorted({g for _, g in figures if g not in (ALL, None)})

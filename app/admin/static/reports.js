@@ -62,8 +62,8 @@ new Chart(document.getElementById("chart-report-times"), {
 new Chart(document.getElementById("chart-report-groups"), {
   type: "bar",
   data: { labels: data.groups.map((g) => g.name), datasets: [
-    { label: "Handled chats", data: data.by_group.map((row) => row.handled), backgroundColor: PALETTE.primary, borderRadius: 5, maxBarThickness: 28, yAxisID: "y" },
-    { label: "CSAT average", data: data.by_group.map((row) => row.csat_average), type: "line", borderColor: PALETTE.warning, backgroundColor: PALETTE.warning, showLine: false, pointRadius: 5, yAxisID: "csat" },
+    { label: "Handled chats", data: data.by_group.map((row) => row.handled), backgroundColor: "rgba(47,111,237,.8)", borderRadius: 5, maxBarThickness: 48, yAxisID: "y", order: 1 },
+    { label: "CSAT average", data: data.by_group.map((row) => row.csat_average), type: "line", borderColor: "#fff", backgroundColor: PALETTE.warning, showLine: false, pointRadius: 7, pointBorderWidth: 2, yAxisID: "csat", order: 0 },
   ] },
   options: {
     scales: {
