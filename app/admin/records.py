@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.admin.formatting import local_time, status_badge
 from app.admin.security import DeskModelView
-from app.desk import search
+from app.desk import notes, search
 from app.extensions import db
 from app.models import ServiceRequest
 
@@ -79,6 +79,11 @@ class ChatView(DeskModelView):
     can_delete = False
     details_template = "admin/desk/chat_details.html"
     local_time = staticmethod(local_time)
+
+    @staticmethod
+    def notes_of(chat) -> list[dict]:  # noqa: ANN001
+        """The chat's internal notes and whispers, beside its transcript."""
+        return notes.notes_of([chat.id])[chat.id]
     column_list = ["id", "service_request", "queue", "status", "visitor", "agent",
                    "requested_at", "accepted_at", "closed_at", "rating", "watch"]
     column_labels = {"id": "Chat", "service_request": "SR", "visitor": "End user", "watch": "",

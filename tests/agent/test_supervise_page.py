@@ -29,3 +29,18 @@ def test_agents_cannot_open_the_supervision_page(app, desk):
     live = chats.accept_chat(new_chat("Software").chat.id, desk.alice)
     assert signed_in(app, "alice").get(f"/supervise/{live.id}").status_code == 403
     assert signed_in(app, "bob").get(f"/supervise/{live.id}").status_code == 403
+
+
+def test_the_admin_chat_record_shows_its_internal_notes(app, desk):
+    from app.desk import notes
+
+    chat = chats.accept_chat(new_chat("Software").chat.id, desk.alice)
+    notes.write_note(chat.id, desk.alice, "Customer <b>escalated</b> twice", "n-1")
+    notes.whisper(chat.id, desk.maria, "Offer a call back", "w-1")
+    page = signed_in(app, "maria").get(f"/admin/chat/details/?id={chat.id}").get_data(
+        as_text=True)
+    notes_part = page[page.index('id="internal-notes"'):]
+    assert "Customer &lt;b&gt;escalated&lt;/b&gt; twice" in notes_part
+    assert "Whisper from Maria Manager to Alice Agent" in notes_part
+    # The transcript part lists messages only.
+    assert "escalated" not in page[page.index('id="transcript"'):page.index('id="internal-notes"')]
