@@ -210,6 +210,14 @@ def users_of_persons(person_ids) -> list[User]:
         select(User).where(User.person_id.in_(sorted(person_ids))).order_by(User.id)))
 
 
+def managers_among(user_ids) -> set[int]:
+    """Which of these logins are enabled managers now."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(select(User.id).where(
+        User.id.in_(sorted(user_ids)), User.role == Role.MANAGER, User.is_enabled.is_(True))))
+
+
 def is_queue_member(user: User, queue_id: int) -> bool:
     return bool(db.session.scalar(
         select(func.count()).select_from(group_members).where(

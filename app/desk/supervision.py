@@ -83,6 +83,7 @@ def _system_message(chat: Chat, body: str, client_id: str) -> None:
 def post_as_supervisor(chat_id: object, manager: User, body: object, client_id: object
                        ) -> tuple[dict, bool]:
     """A joined manager's message to the end user (and the agent); once per client id."""
+    _manager(manager)
     key = clean_id(chat_id, "chat_id")
     text, client_id = notes.clean_body(body, client_id)
     existing = db.session.scalars(select(ChatMessage).where(

@@ -37,7 +37,8 @@ class SocketClient:
     queue_ids: list[int] = field(default_factory=list)
     # The last queue_state sent to this socket carried an error: retry on the next sweep.
     state_error: bool = False
-    # A manager's socket: the chats it joined (it writes in them as a supervisor).
+    # A manager's socket: the chats it watches, and those it joined (it writes in them).
+    watching: set[int] = field(default_factory=set)
     joined: set[int] = field(default_factory=set)
     # Paid for each event; shared with the other sockets of the same chat, end user or agent.
     budget: Budget = field(default_factory=lambda: Budget([]))

@@ -8,7 +8,7 @@ import threading
 from flask import current_app, request
 
 from app import wire
-from app.desk import chat_access, chats, notes, presence, supervision
+from app.desk import chat_access, chats, notes, people, presence, supervision
 from app.desk.errors import Forbidden, ValidationError
 from app.desk.validation import clean_id
 from app.models import SenderRole
@@ -125,6 +125,27 @@ class ChatNamespace(DeskNamespace):
                            reraise=False):
             presence.visitor_left(client.chat_id, self.node)
 
+    def drop_ended_sessions(self) -> None:
+        super().drop_ended_sessions()
+        self.drop_lost_supervision()
+
+    def drop_lost_supervision(self) -> None:
+        """Sweeper: sockets watching chats for a user who is no longer a manager (made an
+        agent, on whichever process) stop watching them, and are told."""
+        watchers = [c for c in self.local_clients() if c.watching]
+        if not watchers:
+            return
+        managers = people.managers_among({c.user_id for c in watchers})
+        for client in watchers:
+            if client.user_id in managers:
+                continue
+            for chat_id in sorted(client.watching):
+                self.socketio.server.leave_room(client.sid, watch_room(chat_id),
+                                                namespace=CHAT_NS)
+            client.watching.clear()
+            client.joined.clear()
+            self.emit_to("watch_ended", {"reason": "not_a_manager"}, to=client.sid)
+
     # --- events --------------------------------------------------------------------------
 
     @fields("chat_id", "client_id", optional=("body", "attachment_ids"))
@@ -217,6 +238,7 @@ class ChatNamespace(DeskNamespace):
         user = self._supervisor(client)
         chat = supervision.watchable_chat(user, payload["chat_id"])
         self.socketio.server.enter_room(client.sid, watch_room(chat.id), namespace=CHAT_NS)
+        client.watching.add(chat.id)
         joined = supervision.is_joined(chat.id, user.id)
         if joined:
             client.joined.add(chat.id)
@@ -227,6 +249,7 @@ class ChatNamespace(DeskNamespace):
     def on_unwatch(self, client: SocketClient, payload: dict) -> dict:
         chat_id = clean_id(payload["chat_id"], "chat_id")
         self.socketio.server.leave_room(client.sid, watch_room(chat_id), namespace=CHAT_NS)
+        client.watching.discard(chat_id)
         client.joined.discard(chat_id)
         return {"ok": True, "chat_id": chat_id}
 
@@ -236,6 +259,7 @@ class ChatNamespace(DeskNamespace):
         user = self._supervisor(client)
         chat = supervision.join_chat(payload["chat_id"], user)
         self.socketio.server.enter_room(client.sid, watch_room(chat.id), namespace=CHAT_NS)
+        client.watching.add(chat.id)
         client.joined.add(chat.id)
         return {"ok": True, "chat_id": chat.id, "joined": True}
 

@@ -7,6 +7,7 @@ among them, whatever happens in the chat.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy
 
 from tests.realtime.peers import client_id, request_chat
 
@@ -125,3 +126,24 @@ def test_a_manager_takes_a_chat_over_and_its_agent_is_told(server, peers):
     refused = alice.call("send", {"chat_id": chat_id, "body": "me?", "client_id": client_id()})
     assert refused["error"] == "not_yours"
     never_told(erin)
+
+
+def test_a_manager_made_agent_stops_watching(server, peers):
+    chat_id, alice, maria, erin = live_chat(server, peers, "demoted@example.org")
+    assert maria.call("watch", {"chat_id": chat_id})["ok"] is True
+    engine = sqlalchemy.create_engine(server.database_url)
+    role = sqlalchemy.text("UPDATE user_account SET role = :role WHERE username = 'maria'")
+    try:
+        with engine.begin() as connection:
+            connection.execute(role, {"role": "AGENT"})
+        assert maria.wait("watch_ended", "/chat") == {"reason": "not_a_manager"}
+        said = erin.call("send", {"chat_id": chat_id, "body": "Anyone there?",
+                                  "client_id": client_id()})
+        assert alice.wait("message", "/chat", lambda m: m["id"] == said["message"]["id"])
+        assert maria.call("watch", {"chat_id": chat_id})["error"] == "forbidden"
+        assert not maria.received("message", "/chat",
+                                  lambda m: m["id"] == said["message"]["id"])
+    finally:
+        with engine.begin() as connection:
+            connection.execute(role, {"role": "MANAGER"})
+        engine.dispose()

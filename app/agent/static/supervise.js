@@ -116,6 +116,7 @@ socket.on("typing", (t) => {
 socket.on("agent_joined", (d) => { if (d.chat_id === chatId) { agentEl.textContent = d.agent; joinButton.disabled = false; } });
 socket.on("chat_reassigned", (d) => { if (d.chat_id === chatId) agentEl.textContent = d.agent; });
 socket.on("chat_closed", (d) => { if (d.chat_id === chatId) end(d.reason ? `The chat ended. ${d.reason}` : "The chat ended."); });
+socket.on("watch_ended", () => end("You are no longer a manager: watching stopped."));
 socket.on("chat_transferred", (d) => { if (d.chat_id === chatId) { agentEl.textContent = `nobody yet (waiting in ${d.to_queue.name})`; joinButton.disabled = true; } });
 
 composer.addEventListener("submit", (event) => { event.preventDefault(); send(); });
