@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
-    union_all,
 )
 
 from app.desk.errors import ValidationError
@@ -200,42 +199,53 @@ def _cells(name: str, facts, postgres: bool, detail: bool) -> dict[tuple, dict]:
 
     Counts and sums are grouped in SQL by (period, group), by group, by period and over
     all: GROUPING SETS on PostgreSQL, which ranks there too (percentile_cont); elsewhere
-    the groupings as one UNION ALL, and the ranks from `_ranked`. Per (period, group) only
-    with `detail` (the CSV): a year per day and agent is a hundred thousand cells."""
+    see `_cells_rolled_up`. Per (period, group) only with `detail` (the CSV): a year per
+    day and agent is a hundred thousand cells."""
     rows = facts.subquery()
     b, g = rows.c.b, rows.c.g
     columns = {"n": func.count()}
     columns |= {key: func.sum(rows.c[column]) for key, column in SUMS[name].items()}
     columns |= {key: func.count(rows.c[column]) for key, column in COUNTS.get(name, {}).items()}
-    if postgres:
-        columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
-                    for key, (column, p) in RANKED[name].items()}
-        sets = [tuple_(g), tuple_(b), literal_column("()")]
-        statement = (select(func.grouping(b, g).label("sets"), b, g,
-                            *[c.label(k) for k, c in columns.items()])
-                     .group_by(func.grouping_sets(*([tuple_(b, g)] if detail else []), *sets)))
-    else:
-        labelled = [c.label(k) for k, c in columns.items()]
-        statement = union_all(*[
-            select(literal(sets), *keys, *labelled).select_from(rows).group_by(*grouped)
-            for sets, keys, grouped in (((0, (b, g), (b, g)),) if detail else ()) + (
-                (2, (null(), g), (g,)), (1, (b, null()), (b,)), (3, (null(), null()), ()))])
+    if not postgres:
+        return _cells_rolled_up(name, rows, columns, detail)
+    columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
+                for key, (column, p) in RANKED[name].items()}
+    sets = [tuple_(g), tuple_(b), literal_column("()")]
+    statement = (select(func.grouping(b, g).label("sets"), b, g,
+                        *[c.label(k) for k, c in columns.items()])
+                 .group_by(func.grouping_sets(*([tuple_(b, g)] if detail else []), *sets)))
     cells = {}
     for row in db.session.execute(statement):
         sets, period, group = row[0], row[1], row[2]
         cells[ALL if sets & 2 else period, ALL if sets & 1 else group] = dict(
             zip(columns, row[3:], strict=True))
-    if not postgres:
-        for key, (column, p) in RANKED[name].items():
-            for cell_key, value in _ranked(facts, column, p, detail).items():
-                cells[cell_key][key] = value
     return cells
 
 
-def _ranked(facts, column: str, p: float, detail: bool) -> dict[tuple, float]:  # noqa: ANN001
+def _cells_rolled_up(name: str, rows, columns: dict, detail: bool) -> dict[tuple, dict]:  # noqa: ANN001
+    """_cells without GROUPING SETS (SQLite): one scan grouped by (period, group), the
+    totals added up from those cells here, and the ranks from `_ranked`."""
+    statement = select(rows.c.b, rows.c.g, *[c.label(k) for k, c in columns.items()]
+                       ).group_by(rows.c.b, rows.c.g)
+    cells: dict[tuple, dict] = {(ALL, ALL): dict.fromkeys(columns, 0)}
+    for period, group, *values in db.session.connection().execute(statement).cursor:
+        keys = ((ALL, group), (period, ALL), (ALL, ALL))
+        for key in ((period, group), *keys) if detail else keys:
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = dict.fromkeys(columns, 0)
+            for column, value in zip(columns, values, strict=True):
+                if value is not None:
+                    cell[column] += value
+    for key, (column, p) in RANKED[name].items():
+        for cell_key, value in _ranked(rows, column, p, detail).items():
+            cells[cell_key][key] = value
+    return cells
+
+
+def _ranked(rows, column: str, p: float, detail: bool) -> dict[tuple, float]:  # noqa: ANN001
     """percentile_cont(p) of a fact's column for every cell, in Python: the rows come
     sorted by the value, so each cell's list is sorted as it is filled."""
-    rows = facts.subquery()
     statement = (select(rows.c.b, rows.c.g, rows.c[column]).where(rows.c[column].is_not(None))
                  .order_by(rows.c[column]))
     # The database's own tuples: no row objects for what may be a year of chats.
