@@ -1,31 +1,15 @@
 // The desk dashboard: draws the charts with Chart.js (served locally) and keeps every figure
 // live by polling the dashboard JSON. All text goes through textContent.
 
+import { PALETTE, duration, grid } from "./chart-theme.js";
+
 const root = document.getElementById("dashboard");
 const url = root.dataset.url;
 const pollMs = Math.max(2, Number(root.dataset.pollSeconds) || 5) * 1000;
-const css = getComputedStyle(document.documentElement);
-const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-
-const PALETTE = {
-  primary: color("--desk-primary", "#2f6fed"),
-  success: color("--desk-success", "#1f9d63"),
-  danger: color("--desk-danger", "#d64545"),
-  warning: color("--desk-warning", "#e8a317"),
-  muted: color("--desk-muted", "#94a3b8"),
-};
 const STATUS_COLORS = {
   NEW: "#38bdf8", QUEUED: PALETTE.warning, INPROGRESS: PALETTE.primary, RESOLVED: PALETTE.success,
   CLOSED: "#64748b", CANCELLED: "#cbd5e1",
 };
-
-export function duration(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-}
 
 function pick(data, path) {
   return path.split(".").reduce((value, key) => (value == null ? value : value[key]), data);
@@ -36,14 +20,6 @@ function dayLabel(iso) {
   return new Date(y, m - 1, d).toLocaleDateString(undefined, { weekday: "short", day: "numeric" });
 }
 
-Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-Chart.defaults.color = "#475569";
-Chart.defaults.plugins.legend.labels.usePointStyle = true;
-Chart.defaults.plugins.legend.labels.boxWidth = 8;
-Chart.defaults.maintainAspectRatio = false;
-Chart.defaults.animation.duration = 400;
-
-const grid = { color: "rgba(148,163,184,.18)" };
 const charts = {
   queues: new Chart(document.getElementById("chart-queues"), {
     type: "bar",

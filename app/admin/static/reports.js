@@ -1,23 +1,9 @@
 // The Reports screen's charts, drawn with Chart.js (served locally) from the figures the
 // page embeds; the table is the server's. All text goes through Chart.js (canvas), no HTML.
 
-const data = JSON.parse(document.getElementById("report-data").textContent);
-const css = getComputedStyle(document.documentElement);
-const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-const PALETTE = {
-  primary: color("--desk-primary", "#2f6fed"),
-  success: color("--desk-success", "#1f9d63"),
-  danger: color("--desk-danger", "#d64545"),
-  warning: color("--desk-warning", "#e8a317"),
-};
+import { PALETTE, duration, grid } from "./chart-theme.js";
 
-function span(seconds) {
-  if (seconds === null || seconds === undefined) return "—";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-}
+const data = JSON.parse(document.getElementById("report-data").textContent);
 
 function periodLabel(period) {
   if (data.period === "week") return period.key.slice(5); // W48
@@ -26,13 +12,6 @@ function periodLabel(period) {
   return new Date(y, m - 1, d || 1).toLocaleDateString(undefined, options);
 }
 
-Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-Chart.defaults.color = "#475569";
-Chart.defaults.plugins.legend.labels.usePointStyle = true;
-Chart.defaults.plugins.legend.labels.boxWidth = 8;
-Chart.defaults.maintainAspectRatio = false;
-
-const grid = { color: "rgba(148,163,184,.18)" };
 const labels = data.periods.map(periodLabel);
 const series = (figure) => data.by_period.map((row) => row[figure]);
 
@@ -54,8 +33,8 @@ new Chart(document.getElementById("chart-report-times"), {
     { label: "Median first response", data: series("median_first_response_seconds"), borderColor: PALETTE.success, tension: 0.3, spanGaps: true },
   ] },
   options: {
-    scales: { y: { beginAtZero: true, grid, ticks: { callback: (v) => span(v) } }, x: { grid: { display: false } } },
-    plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${span(ctx.parsed.y)}` } } },
+    scales: { y: { beginAtZero: true, grid, ticks: { callback: (v) => duration(v) } }, x: { grid: { display: false } } },
+    plugins: { tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${duration(ctx.parsed.y)}` } } },
   },
 });
 
