@@ -48,11 +48,19 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    from app.realtime.message_queue import redis_manager
+
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    channel = app.config.get("SOCKETIO_CHANNEL", "flask-socketio")
+    manager = redis_manager(queue, channel)
+    # A manager of our own for Redis, python-socketio's plain one with no queue (None), and
+    # Flask-SocketIO's choice for another kind of queue (from the URL and channel).
+    managed = {"client_manager": manager} if manager or not queue else {"channel": channel}
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
-        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        message_queue=queue,
+        **managed,
         cors_allowed_origins=_origin_checker(app),
         max_http_buffer_size=MAX_HTTP_BUFFER_SIZE,
         ping_interval=10,

@@ -59,6 +59,10 @@ class Config:
         self.PASSWORD_MIN_LENGTH = int(env.get("PASSWORD_MIN_LENGTH", "12"))
         self.VISITOR_TOKEN_MAX_AGE = int(env.get("VISITOR_TOKEN_MAX_AGE", str(24 * 3600)))
         self.CHAT_MESSAGE_MAX_LENGTH = int(env.get("CHAT_MESSAGE_MAX_LENGTH", "4000"))
+        # One `history` frame holds at most this many messages and about this many bytes;
+        # clients fetch the next page while `more` is true.
+        self.HISTORY_PAGE_MESSAGES = int(env.get("HISTORY_PAGE_MESSAGES", "200"))
+        self.HISTORY_PAGE_BYTES = int(env.get("HISTORY_PAGE_BYTES", str(256 * 1024)))
         # PostgreSQL: whether the commit of chat messages waits for the write-ahead log to be
         # on disk. On by default: an acknowledged message survives a crash of the database too.
         # Off is faster, and a database crash may lose the last ~0.6 s of them (README).

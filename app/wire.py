@@ -8,6 +8,7 @@ no request, no session state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -34,13 +35,15 @@ def iso_time(moment: datetime | None) -> str | None:
 # --- chat ----------------------------------------------------------------------------------
 
 def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
-            sent_at: datetime, client_id: str | None, attachments: Iterable[dict] = ()
-            ) -> dict:
+            sent_at: datetime, client_id: str | None, seq: int,
+            attachments: Iterable[dict] = ()) -> dict:
     """A chat message (built from values, so the message writer needs no model object);
-    `attachments` are the files it carries, as `attachment` shows them."""
+    `seq` numbers the chat's messages 1, 2, 3, ... without gaps; `attachments` are the files
+    it carries, as `attachment` shows them."""
     return {
         "id": id,
         "chat_id": chat_id,
+        "seq": seq,
         "sender": {"role": role.value, "name": name},
         "body": body,
         "sent_at": iso_time(sent_at),
@@ -49,9 +52,14 @@ def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
     }
 
 
+def encoded_size(payload: dict) -> int:
+    """The bytes of a payload as JSON on the wire (non-ASCII escaped: an upper bound)."""
+    return len(json.dumps(payload, separators=(",", ":")))
+
+
 def message_of(row: ChatMessage, attachments: Iterable[dict] = ()) -> dict:
     return message(row.id, row.chat_id, row.sender_role, row.sender_name, row.body,
-                   row.sent_at, row.client_id, attachments)
+                   row.sent_at, row.client_id, row.seq, attachments)
 
 
 def attachment(row: Attachment, url: str, thumbnail_url: str | None) -> dict:
@@ -122,12 +130,13 @@ def solved_before(sr: ServiceRequest) -> dict:
 
 
 def history(chat: Chat, messages: list[dict], *, for_agent: bool,
-            notes: list[dict] | None = None) -> dict:
-    """`history`: a chat's messages (all, or those after a cursor) and its state; for agents
-    also its summary and internal notes (never for the end user)."""
+            notes: list[dict] | None = None, more: bool = False) -> dict:
+    """`history`: a page of a chat's messages (after a cursor) and its state; `more` says
+    that messages follow this page, `last_seq` is the seq of the chat's latest message; for
+    agents also its summary and internal notes (never for the end user)."""
     data = {"chat_id": chat.id, "status": chat.status.value,
             "agent": chat.agent.display_name if chat.agent else None,
-            "messages": messages}
+            "messages": messages, "more": more, "last_seq": chat.last_seq}
     if for_agent:
         data["chat"] = chat_summary(chat)
         data["notes"] = notes or []

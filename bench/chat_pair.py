@@ -47,12 +47,12 @@ class ChatPair:
 
 
 async def open_chat_pair(base: str, agent_cookie: str, *, queue: str = "Hardware",
-                         live_chats: Iterable[int] = (), name: str = "Loop Visitor"
-                         ) -> ChatPair:
+                         live_chats: Iterable[int] = (), name: str = "Loop Visitor",
+                         email: str = "loop@bench.example") -> ChatPair:
     """Open, accept and join a chat; `live_chats` are the agent's other live chats (joined
     too, as his console does)."""
     answer = requests.post(base + "/api/chat-requests", timeout=30, headers={
-        "User-Agent": USER_AGENT}, json={"name": name, "email": "loop@bench.example",
+        "User-Agent": USER_AGENT}, json={"name": name, "email": email,
                                          "queue": queue, "question": "Are you there?"})
     if answer.status_code != 201:
         raise RuntimeError(f"chat request: HTTP {answer.status_code} {answer.text}")

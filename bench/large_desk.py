@@ -335,13 +335,17 @@ class Fill:
         sent_at = (f"CASE WHEN i > {c['active0']} THEN {recent} "
                    f"ELSE {self.ago(c['age'] + ' - 20 * k')} END")
         self.run("chat messages", f"{with_prefix}INSERT INTO chat_message (id, chat_id, "
-                 "sender_role, sender_name, user_id, body, client_id, sent_at) "
+                 "sender_role, sender_name, user_id, body, client_id, seq, sent_at) "
                  f"SELECT (i - 1) * {m} + k, i, CASE WHEN {visitor} THEN 'VISITOR' ELSE 'AGENT' "
                  f"END, CASE WHEN {visitor} THEN {self.name(c['visitor_no'])} "
                  f"ELSE {c['agent_name']} END, "
                  f"CASE WHEN {visitor} THEN NULL ELSE {c['agent_user']} END, "
-                 f"{self.pick(REPLIES, 'k - 1')}, 'm' || {self.text('k')}, "
+                 f"{self.pick(REPLIES, 'k - 1')}, 'm' || {self.text('k')}, k, "
                  f"{sent_at} FROM {both} WHERE {keep}")
+        # Each chat's messages are k = 1, 2, ... (kept from the first on): its last seq.
+        self.run("chat sequences", "UPDATE chat SET last_seq = counted.n FROM (SELECT chat_id, "
+                 "max(seq) AS n FROM chat_message GROUP BY chat_id) AS counted "
+                 "WHERE chat.id = counted.chat_id")
 
     def history_and_work_log(self) -> None:
         z = self.sizes

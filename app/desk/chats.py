@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, tuple_, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -86,13 +86,13 @@ def request_chat(*, name: object, email: object, phone: object = None, queue: ob
     now = utcnow()
     chat = Chat(service_request=sr, queue=group, visitor=person, question=text,
                 visitor_key=new_visitor_key(), requested_at=now, last_activity_at=now,
-                verified=verified)
+                verified=verified, last_seq=1)
     db.session.add(chat)
     db.session.flush()
     chat_context.record(chat, where, user_agent)
     db.session.add(ChatMessage(chat=chat, sender_role=SenderRole.VISITOR,
                                sender_name=person.display_name, body=text,
-                               client_id="question", sent_at=now))
+                               client_id="question", seq=1, sent_at=now))
     db.session.flush()
     events.record(events.ChatWaiting(chat.id, group.id))
     return ChatRequested(chat=chat, sr=sr, position=queue_position(chat),
@@ -225,6 +225,20 @@ def waiting_chats(user: User) -> list[Chat]:
     ))
 
 
+def latest_seqs(chat_ids: list[int], agent_ids: list[int]) -> dict[int, tuple[int, int | None]]:
+    """{chat id: (seq of its latest message, its agent)} of these chats and of the live chats
+    of these agents, in one indexed query."""
+    conditions = []
+    if chat_ids:
+        conditions.append(Chat.id.in_(chat_ids))
+    if agent_ids:
+        conditions.append(and_(Chat.agent_id.in_(agent_ids), Chat.status == ChatStatus.ACTIVE))
+    if not conditions:
+        return {}
+    return {chat_id: (last_seq, agent_id) for chat_id, last_seq, agent_id in db.session.execute(
+        select(Chat.id, Chat.last_seq, Chat.agent_id).where(or_(*conditions)))}
+
+
 def active_chats(user: User) -> list[Chat]:
     return list(db.session.scalars(
         select(Chat).where(Chat.agent_id == user.id, Chat.status == ChatStatus.ACTIVE)
@@ -277,7 +291,7 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
     if greeting:
         greeting_message = ChatMessage(
             chat=chat, sender_role=SenderRole.AGENT, sender_name=agent.display_name,
-            user_id=agent.id, body=greeting, sent_at=now,
+            user_id=agent.id, body=greeting, sent_at=now, seq=take_seqs(chat.id, 1),
             client_id=f"{GREETING}{agent.id}-{int(now.timestamp() * 1000)}")
         db.session.add(greeting_message)
         db.session.flush()
@@ -424,19 +438,22 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
     if file_refusals:
         refused += [item for item in accepted if item[0] in file_refusals]
         accepted = [item for item in accepted if item[0] not in file_refusals]
+    seqs = _take_seqs_of_many(connection, [item[1] for item in accepted])
     rows = [{"chat_id": chat, "sender_role": sender.role, "sender_name": sender.name,
-             "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now}
-            for _, chat, sender, text, client_id in accepted]
+             "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now,
+             "seq": seq}
+            for (_, chat, sender, text, client_id), seq in zip(accepted, seqs, strict=True)]
     ids = _insert_messages(connection, rows) if rows else []
     if files:
         attachments.link_to_messages(connection, {
             new_id: files[item[0]] for item, new_id in zip(accepted, ids, strict=True)
             if item[0] in files})
     stored = []
-    for (index, chat, sender, text, client_id), new_id in zip(accepted, ids, strict=True):
+    for (index, chat, sender, text, client_id), new_id, seq in zip(accepted, ids, seqs,
+                                                                   strict=True):
         carried = attachments.by_public_ids(files[index]) if index in files else ()
         payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id,
-                               carried)
+                               seq, carried)
         stored.append((index, payload))
         agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
         events.record(events.MessagePosted(chat, payload, agent_id))
@@ -460,16 +477,17 @@ def _store_in_one_statement(connection, valid: list, now: datetime
                            ("body", text), ("client_id", client_id)):
             columns[key].append(value)
     rows = connection.execute(_STORE_AT_ONCE, {**columns, "now": now}).all()
-    stored_ids = {(chat, client_id): (new_id, agent_id)
-                  for new_id, chat, client_id, agent_id in rows}
+    stored_ids = {(chat, client_id): (new_id, agent_id, seq)
+                  for new_id, chat, client_id, agent_id, seq in rows}
     stored, refused = [], []
     for item in sorted(valid, key=lambda v: stored_ids.get((v[1], v[4]), (0,))[0]):
         index, chat, sender, text, client_id = item
         if (chat, client_id) not in stored_ids:
             refused.append(item)
             continue
-        new_id, agent_id = stored_ids[chat, client_id]
-        payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id)
+        new_id, agent_id, seq = stored_ids[chat, client_id]
+        payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id,
+                               seq)
         stored.append((index, payload))
         events.record(events.MessagePosted(
             chat, payload, sender.user_id if sender.role == SenderRole.AGENT else agent_id))
@@ -484,22 +502,27 @@ WITH drafts AS (
                          CAST(:client_id AS text[]))
         AS d(n, chat_id, role, name, user_id, body, client_id)
 ), stamped AS (
-    UPDATE chat SET last_activity_at = :now
+    UPDATE chat SET last_activity_at = :now,
+        last_seq = chat.last_seq + (
+            SELECT count(*) FROM drafts AS t WHERE t.chat_id = chat.id
+              AND (t.role <> 'AGENT' OR (chat.status = 'ACTIVE' AND chat.agent_id = t.user_id)))
     FROM (SELECT DISTINCT chat_id, role, user_id FROM drafts) AS s
     WHERE chat.id = s.chat_id
       AND ((s.role <> 'AGENT' AND chat.status IN ('WAITING', 'ACTIVE'))
            OR (s.role = 'AGENT' AND chat.status = 'ACTIVE' AND chat.agent_id = s.user_id))
-    RETURNING chat.id, chat.agent_id, chat.status
+    RETURNING chat.id, chat.agent_id, chat.status, chat.last_seq
 ), inserted AS (
     INSERT INTO chat_message (chat_id, sender_role, sender_name, user_id, body, client_id,
-                              sent_at)
-    SELECT d.chat_id, d.role, d.name, d.user_id, d.body, d.client_id, :now
+                              sent_at, seq)
+    SELECT d.chat_id, d.role, d.name, d.user_id, d.body, d.client_id, :now,
+           stamped.last_seq - count(*) OVER (PARTITION BY d.chat_id)
+               + row_number() OVER (PARTITION BY d.chat_id ORDER BY d.n)
     FROM drafts AS d JOIN stamped ON stamped.id = d.chat_id
     WHERE d.role <> 'AGENT' OR (stamped.status = 'ACTIVE' AND stamped.agent_id = d.user_id)
     ORDER BY d.n
-    RETURNING id, chat_id, client_id
+    RETURNING id, chat_id, client_id, seq
 )
-SELECT inserted.id, inserted.chat_id, inserted.client_id, stamped.agent_id
+SELECT inserted.id, inserted.chat_id, inserted.client_id, stamped.agent_id, inserted.seq
 FROM inserted JOIN stamped ON stamped.id = inserted.chat_id
 """)
 
@@ -561,6 +584,39 @@ _STAMP_OPEN = (update(Chat.__table__)
 _STAMP_OPEN_RETURNING = _STAMP_OPEN.returning(Chat.__table__.c.id, Chat.__table__.c.agent_id)
 
 
+def take_seqs(chat_id: int, count: int) -> int:
+    """Reserve the next `count` seqs of a chat in the current transaction (its row stays
+    locked until the commit, so nobody else takes them); returns the first."""
+    return _take_seqs_of_many(db.session.connection(), [chat_id] * count)[0]
+
+
+def _take_seqs_of_many(connection, chat_ids: list[int]) -> list[int]:
+    """One seq for each entry (a chat id per message to store, in storing order): each
+    chat's counter moves on by its number of messages, in one UPDATE ... RETURNING for them
+    all (and a SELECT where the database cannot return from an UPDATE)."""
+    if not chat_ids:
+        return []
+    counts: dict[int, int] = {}
+    for chat_id in chat_ids:
+        counts[chat_id] = counts.get(chat_id, 0) + 1
+    table = Chat.__table__
+    keys = sorted(counts)
+    statement = update(table).where(table.c.id.in_(keys)).values(
+        last_seq=table.c.last_seq + case(counts, value=table.c.id))
+    if connection.dialect.update_returning:
+        last = dict(connection.execute(statement.returning(table.c.id, table.c.last_seq)).all())
+    else:
+        connection.execute(statement)
+        last = dict(connection.execute(select(table.c.id, table.c.last_seq)
+                                       .where(table.c.id.in_(keys))).all())
+    following = {chat_id: last[chat_id] - count for chat_id, count in counts.items()}
+    seqs = []
+    for chat_id in chat_ids:
+        following[chat_id] += 1
+        seqs.append(following[chat_id])
+    return seqs
+
+
 def _insert_messages(connection, rows: list[dict]) -> list[int]:
     """INSERT the rows in one statement; their new ids in the same order.
 
@@ -608,6 +664,56 @@ def history(chat_id: object, after_id: object = None) -> list[dict]:
     return histories({key: after})[key]
 
 
+_MESSAGE_COLUMNS = tuple(ChatMessage.__table__.c[name] for name in (
+    "id", "chat_id", "sender_role", "sender_name", "body", "sent_at", "client_id", "seq"))
+
+
+def history_page(chat_id: int, after_id: int | None = None, *, by_seq: bool = False
+                 ) -> tuple[list[dict], bool]:
+    """The first page of a chat's messages after `after_id` (from the start when None), and
+    whether more follow: see `history_pages`."""
+    return history_pages({chat_id: after_id}, by_seq=by_seq)[chat_id]
+
+
+def history_pages(cursors: dict[int, int | None], *, by_seq: bool = False,
+                  max_messages: int | None = None, max_bytes: int | None = None
+                  ) -> dict[int, tuple[list[dict], bool]]:
+    """For each chat (id: cursor), its messages after the cursor in order, as many as fit in
+    `max_messages` and about `max_bytes` of JSON (at least one), and whether more follow;
+    one SELECT for all the chats. A chat of 10,000 messages thus comes in bounded pieces
+    (limits: HISTORY_PAGE_MESSAGES, HISTORY_PAGE_BYTES). The cursors are message ids, or
+    seqs `by_seq` (a client that holds 1..n of a chat asks for what follows n: what it
+    misses may have smaller ids than messages it holds)."""
+    max_messages = max_messages or setting("HISTORY_PAGE_MESSAGES")
+    max_bytes = max_bytes or setting("HISTORY_PAGE_BYTES")
+    table = ChatMessage.__table__
+    pages: dict[int, tuple[list[dict], bool]] = {chat_id: ([], False) for chat_id in cursors}
+    if not cursors:
+        return pages
+    cursor = table.c.seq if by_seq else table.c.id
+    conditions = [and_(table.c.chat_id == chat_id, cursor > after) if after
+                  else table.c.chat_id == chat_id for chat_id, after in cursors.items()]
+    ranked = select(*_MESSAGE_COLUMNS, func.row_number().over(
+        partition_by=table.c.chat_id, order_by=table.c.seq).label("n")
+    ).where(or_(*conditions)).subquery()
+    rows = db.session.execute(
+        select(*[ranked.c[column.name] for column in _MESSAGE_COLUMNS])
+        .where(ranked.c.n <= max_messages + 1).order_by(ranked.c.chat_id, ranked.c.seq)).all()
+    files = attachments.of_chats(list(cursors)) if rows else {}
+    sizes: dict[int, int] = {}
+    for row in rows:
+        page, more = pages[row.chat_id]
+        if more:
+            continue
+        message = wire.message(*row, files.get(row.id, ()))
+        sizes[row.chat_id] = sizes.get(row.chat_id, 0) + wire.encoded_size(message)
+        if page and (len(page) == max_messages or sizes[row.chat_id] > max_bytes):
+            pages[row.chat_id] = (page, True)
+            continue
+        page.append(message)
+    return pages
+
+
 def histories(cursors: dict[int, int | None]) -> dict[int, list[dict]]:
     """The messages of several chats (their ids, cleaned) in one SELECT: all of a chat's, or
     those after its cursor; each chat's in order."""
@@ -620,9 +726,7 @@ def histories(cursors: dict[int, int | None]) -> dict[int, list[dict]]:
     if not conditions:
         return found
     rows = db.session.execute(
-        select(table.c.id, table.c.chat_id, table.c.sender_role, table.c.sender_name,
-               table.c.body, table.c.sent_at, table.c.client_id)
-        .where(or_(*conditions)).order_by(table.c.chat_id, table.c.id))
+        select(*_MESSAGE_COLUMNS).where(or_(*conditions)).order_by(table.c.chat_id, table.c.id))
     rows = rows.all()
     files = attachments.of_chats(list(cursors)) if rows else {}
     for row in rows:
@@ -765,7 +869,8 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
     )
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
                        body=f"{agent.display_name} transferred the chat to {target.name}.",
-                       client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now)
+                       client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now,
+                       seq=take_seqs(chat.id, 1))
     db.session.add(note)
     db.session.flush()
     events.record(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),

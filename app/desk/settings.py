@@ -6,6 +6,8 @@ from flask import current_app, has_app_context
 
 DEFAULTS = {
     "CHAT_MESSAGE_MAX_LENGTH": 4000,
+    "HISTORY_PAGE_MESSAGES": 200,
+    "HISTORY_PAGE_BYTES": 256 * 1024,
     "CHAT_ABANDON_GRACE": 60,
     "CHAT_IDLE_TIMEOUT": 1800,
     "VISITOR_TOKEN_MAX_AGE": 24 * 3600,

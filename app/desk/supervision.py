@@ -74,7 +74,7 @@ def _system_message(chat: Chat, body: str, client_id: str) -> None:
     now = utcnow()
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
                        body=body, client_id=f"{client_id}-{int(now.timestamp() * 1000)}",
-                       sent_at=now)
+                       sent_at=now, seq=chats.take_seqs(chat.id, 1))
     db.session.add(note)
     db.session.flush()
     events.record(events.MessagePosted(chat.id, wire.message_of(note), chat.agent_id))
@@ -104,7 +104,8 @@ def post_as_supervisor(chat_id: object, manager: User, body: object, client_id: 
                 raise Conflict("closed", "This chat has ended.", "chat_id")
             row = ChatMessage(chat_id=chat.id, sender_role=SenderRole.AGENT,
                               sender_name=manager.display_name, user_id=manager.id, body=text,
-                              client_id=client_id, sent_at=now)
+                              client_id=client_id, sent_at=now,
+                              seq=chats.take_seqs(chat.id, 1))
             db.session.add(row)
             db.session.flush()
             message = wire.message_of(row)

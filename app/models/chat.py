@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -91,6 +92,9 @@ class Chat(db.Model):
     message_count: Mapped[int | None] = mapped_column(Integer)
     # When the chat's agent resolved its SR, while the chat was live or in its wrap-up.
     sr_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The seq of its latest message: the next one takes last_seq + 1 (taken under the
+    # chat row's lock, in the statement that stores the message).
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     service_request: Mapped[ServiceRequest] = relationship(back_populates="chats")
     queue: Mapped[PersonGroup] = relationship()
@@ -108,6 +112,9 @@ class ChatMessage(db.Model):
     __table_args__ = (
         UniqueConstraint("chat_id", "client_id", name="uq_chat_message_chat_client"),
         Index("ix_chat_message_chat_id_id", "chat_id", "id"),
+        # 1, 2, 3, ... within a chat, without gaps: a client that sees seq n + 2 after n
+        # knows it missed one.
+        Index("uq_chat_message_chat_seq", "chat_id", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +127,7 @@ class ChatMessage(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     body: Mapped[str] = mapped_column(Text)
     client_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     chat: Mapped[Chat] = relationship(back_populates="messages")

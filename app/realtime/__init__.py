@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import Flask
 
 from app.extensions import socketio
-from app.realtime import jobs, publisher
+from app.realtime import jobs, publisher, shutdown
 from app.realtime.chat import ChatNamespace
 from app.realtime.queue import QueueNamespace
 
@@ -50,3 +50,4 @@ def start_background_jobs(app: Flask) -> None:
         return
     app.extensions["realtime_jobs_started"] = True
     jobs.start(app, namespaces_of(app))
+    shutdown.install(app, namespaces_of(app))

@@ -100,6 +100,8 @@ class DeskNamespace(Namespace):
     # request context (a Request object and the copied cookie session): the busiest events,
     # whose handlers use neither `request`, `session` nor `url_for`.
     light_events: frozenset[str] = frozenset()
+    # Set when the process stops gracefully: new connections are refused (they go elsewhere).
+    stopping = False
 
     def __init__(self, namespace: str) -> None:
         super().__init__(namespace)
@@ -207,6 +209,8 @@ class DeskNamespace(Namespace):
         forgets the socket and refuses the connection (a DeskError with its own code, a
         database error as `unavailable`)."""
         try:
+            if self.stopping:
+                raise unavailable()
             with session_scope(f"{self.namespace} connect"):
                 yield
         except DeskError as exc:

@@ -49,6 +49,7 @@ class ChatNamespace(DeskNamespace):
         self.node = node
         self._writer: MessageWriter | None = None
         self._writer_lock = threading.Lock()
+        self._lagging: dict[int, int] = {}  # chat id -> seq stored but not seen here yet
 
     def writer(self) -> MessageWriter:
         """This process's message writer, started with the first message."""
@@ -56,6 +57,38 @@ class ChatNamespace(DeskNamespace):
             if self._writer is None:
                 self._writer = MessageWriter(self.server)
             return self._writer
+
+    def current_writer(self) -> MessageWriter | None:
+        """The writer if one was started (a graceful stop waits for it to finish)."""
+        return self._writer
+
+    def check_delivery(self) -> None:
+        """The periodic check, with a message queue: a chat of this process's sockets whose
+        latest stored message (its seq) has not reached this process for a whole pass was
+        lost between processes (a publish Redis dropped, a process killed between commit and
+        publication): its sockets here are told to `resync`, and fetch what they miss."""
+        manager = self.server.manager
+        seen = getattr(manager, "seen", None)
+        if seen is None:
+            return  # one process: its emits reach its sockets directly
+        agents = {client.user_id for client in self.local_clients(role=AGENT)}
+        latest = chats.latest_seqs(self.visitor_chat_ids(), sorted(agents))
+        seen.keep_only(latest)
+        lagging, self._lagging = self._lagging, {}
+        for chat_id, (last_seq, agent_id) in latest.items():
+            have = seen.seqs.setdefault(chat_id, last_seq)
+            if last_seq <= have:
+                continue
+            previous = lagging.get(chat_id)
+            if previous is None or previous <= have:
+                self._lagging[chat_id] = last_seq  # in flight, maybe: look again next pass
+                continue
+            log.warning("chat %s: messages up to seq %s did not reach this process; "
+                        "its sockets resynchronise", chat_id, last_seq)
+            for room in chat_rooms(chat_id, agent_id):
+                manager.emit_here("resync", {"chat_id": chat_id, "reason": "behind"}, CHAT_NS,
+                                  room=room)
+            seen.seqs[chat_id] = last_seq
 
     def visitor_chat_ids(self) -> list[int]:
         return sorted({c.chat_id for c in self.local_clients(role=VISITOR)})
@@ -109,10 +142,11 @@ class ChatNamespace(DeskNamespace):
         self.socketio.server.enter_room(client.sid, agent_room(user.id), namespace=CHAT_NS)
         self.register(client)
         live = chats.active_chats(user)
-        messages = chats.histories({chat.id: known.get(chat.id) for chat in live})
+        pages = chats.history_pages({chat.id: known.get(chat.id) for chat in live})
         kept = notes.notes_of([chat.id for chat in live])
         for chat in live:
-            self.emit_to("history", wire.history(chat, messages[chat.id], for_agent=True,
+            messages, more = pages[chat.id]
+            self.emit_to("history", wire.history(chat, messages, for_agent=True, more=more,
                                                  notes=kept[chat.id]), to=client.sid)
 
     def on_disconnect(self, reason=None):
@@ -154,6 +188,8 @@ class ChatNamespace(DeskNamespace):
         if chat_id in client.joined:  # a manager who joined the chat
             message, created = supervision.post_as_supervisor(
                 chat_id, load_agent(client), payload.get("body", ""), payload["client_id"])
+            if not created:
+                publisher.republish_message(message, client.sid)
             return {"ok": True, "message": message, "duplicate": not created}
         if client.is_agent:
             sender = chats.Sender.agent(load_agent(client))
@@ -163,6 +199,8 @@ class ChatNamespace(DeskNamespace):
                             payload.get("attachment_ids"))
         message, created = self.writer().post(current_app._get_current_object(), draft,
                                              client.sid)
+        if not created:
+            publisher.republish_message(message, client.sid)
         return {"ok": True, "message": message, "duplicate": not created}
 
     @fields("chat_id", "typing")
@@ -195,12 +233,19 @@ class ChatNamespace(DeskNamespace):
             chat = chats.close_chat(client.chat_id, by=SenderRole.VISITOR)
         return {"ok": True, "chat_id": chat.id, "status": chat.status.value}
 
-    @fields("chat_id", optional=("after_id",))
+    @fields("chat_id", optional=("after_id", "after_seq"))
     def on_history(self, client: SocketClient, payload: dict) -> dict:
         if client.is_agent:
             chat = chat_access.agent_chat(load_agent(client), payload["chat_id"])
         else:
             chat = chat_access.visitor_chat(client.chat_id, payload["chat_id"])
+        if "after_seq" in payload:
+            if "after_id" in payload:
+                raise ValidationError("invalid", "Give after_id or after_seq, not both.",
+                                      "after_seq")
+            after_seq = _optional_id(payload["after_seq"], "after_seq")
+            return {"ok": True, **publisher.history_payload(
+                chat, after_seq, for_agent=client.is_agent, by_seq=True)}
         after_id = _optional_id(payload.get("after_id"), "after_id")
         return {"ok": True, **publisher.history_payload(chat, after_id, for_agent=client.is_agent)}
 

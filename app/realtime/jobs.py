@@ -67,12 +67,15 @@ def run_once(app: Flask, namespaces) -> None:
 
     with app.app_context():
         retry = namespaces.queue.retry_failed
-        if not message_queue_ok(app.config):
+        # Down until Redis answers AND this process listens to it again (events published
+        # meanwhile are lost to it; its clients resynchronise then).
+        if not message_queue_ok(app.config) or getattr(socketio.server.manager, "lost", False):
             namespaces.queue.report_outage(MESSAGE_QUEUE_DOWN)
             retry = None
         for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
                     namespaces.queue.drop_ended_sessions, namespaces.chat.drop_ended_sessions,
-                    stats.fold_status_tally, unsent_files.drop_unsent, retry):
+                    stats.fold_status_tally, unsent_files.drop_unsent,
+                    namespaces.chat.check_delivery, retry):
             if job is None:
                 continue
             try:

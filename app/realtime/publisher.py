@@ -51,9 +51,12 @@ def queue_state_for(user_id: int) -> dict:
     return wire.queue_state_error()
 
 
-def history_payload(chat: Chat, after_id: int | None = None, *, for_agent: bool) -> dict:
-    """A chat's `history`; an agent's (or manager's) carries its internal notes too."""
-    return wire.history(chat, chats.history(chat.id, after_id), for_agent=for_agent,
+def history_payload(chat: Chat, after: int | None = None, *, for_agent: bool,
+                    by_seq: bool = False) -> dict:
+    """One page of a chat's messages after a message id (or seq) (`more`: the client asks
+    for the next); an agent's (or manager's) carries its internal notes too."""
+    messages, more = chats.history_page(chat.id, after, by_seq=by_seq)
+    return wire.history(chat, messages, for_agent=for_agent, more=more,
                         notes=notes.notes_of([chat.id])[chat.id] if for_agent else None)
 
 
@@ -205,6 +208,20 @@ def _chat_reassigned(event: events.ChatReassigned) -> None:
     socketio.emit("chat_reassigned", {"chat_id": event.chat_id, "agent": event.to_agent_name,
                                       "by": event.by_name},
                   namespace=CHAT_NS, to=staff_rooms(event.chat_id, event.from_agent_id))
+
+
+def republish_message(message: dict, skip_sid: str | None) -> None:
+    """A message stored before and sent again (a client's retry after a reconnection) goes
+    out once more: the process that stored it may have died between its commit and its
+    publication, and participants de-duplicate by id and seq."""
+    try:
+        with database_errors(f"republishing message {message['id']}"):
+            agent_id = db.session.scalar(
+                db.select(Chat.agent_id).where(Chat.id == message["chat_id"]))
+    except SQLAlchemyError:
+        return  # the retry is acknowledged all the same; the periodic check catches up
+    socketio.emit("message", message, namespace=CHAT_NS,
+                  to=chat_rooms(message["chat_id"], agent_id), skip_sid=skip_sid)
 
 
 def _chat_closed(event: events.ChatClosed) -> None:

@@ -55,6 +55,7 @@ class MessageWriter:
         self._done_event = _one_shot_event_factory(server)
         self._wakeup = server.eio.create_event()
         self._connection = None  # (app, Connection, last used): the writer's own
+        self._busy = False  # a batch is being written
         server.start_background_task(self._run)
 
     def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
@@ -75,6 +76,10 @@ class MessageWriter:
             raise item.outcome
         return item.outcome
 
+    def idle(self) -> bool:
+        """Nothing waiting and no batch being written (a graceful stop waits for this)."""
+        return not self._pending and not self._busy
+
     def _run(self) -> None:
         while True:
             self._wakeup.wait()
@@ -86,6 +91,7 @@ class MessageWriter:
             while self._pending:
                 batch = [self._pending.popleft()
                          for _ in range(min(MAX_BATCH, len(self._pending)))]
+                self._busy = True
                 try:
                     self._write(batch)
                 except Exception:  # noqa: BLE001 - the writer must outlive any one batch
@@ -94,6 +100,8 @@ class MessageWriter:
                         if not item.done.is_set():
                             item.outcome = server_error()
                             item.done.set()
+                finally:
+                    self._busy = False
 
     def _write(self, batch: list[_Pending]) -> None:
         by_app: dict[int, list[_Pending]] = {}

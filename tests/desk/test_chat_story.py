@@ -113,9 +113,11 @@ def test_messages_both_ways_are_ordered_time_stamped_and_deduplicated(desk, publ
     assert m1["sender"] == {"role": "VISITOR", "name": "Eve End-User"}
     assert m2["sender"] == {"role": "AGENT", "name": "Alice Agent"}
     assert m1["sent_at"].endswith("Z") and m1["sent_at"] <= m2["sent_at"]
-    assert set(m1) == {"id", "chat_id", "sender", "body", "sent_at", "client_id", "attachments"}
+    assert set(m1) == {"id", "chat_id", "seq", "sender", "body", "sent_at", "client_id",
+                       "attachments"}
     history = chats.history(chat.id)
     assert [m["client_id"][:8] for m in history] == ["question", "greeting", "v-1", "a-1"]
+    assert [m["seq"] for m in history] == [1, 2, 3, 4]  # the retry took no number
     assert chats.history(chat.id, after_id=m1["id"]) == [m2]
     posted = [e for e in published if isinstance(e, events.MessagePosted)]
     assert [e.message["client_id"][:8] for e in posted] == ["greeting", "v-1", "a-1"]

@@ -25,6 +25,10 @@ export class ChatView {
     this.status = summary.status;
     this.unread = 0;
     this.messages = new Map(); // id or client id -> element
+    this.lastSeq = 0; // the highest seq held: a message after a gap makes us fetch the rest
+    this.seqs = new Set();
+    this.contiguous = 0; // every message up to this seq is held
+    this.unsent = new Map(); // client id -> what to send again after a reconnection
     this.pane = this.desk.template.content.firstElementChild.cloneNode(true);
     this.pane.dataset.chatId = this.chatId;
     this.pane.id = `chat-pane-${this.chatId}`;
@@ -89,16 +93,41 @@ export class ChatView {
     });
   }
 
-  history(payload) {
+  history(payload, { quiet = true } = {}) {
     if (payload.chat) { this.summary = payload.chat; this.drawHead(); }
-    for (const message of payload.messages) this.add(message, { quiet: true });
+    for (const message of payload.messages) this.add(message, { quiet, fetched: true });
     for (const note of payload.notes || []) this.addNote(note, { quiet: true });
     if (payload.status && payload.status !== "ACTIVE") this.closed(null);
-    this.scroll(true);
+    this.scroll(quiet);
+    const behind = Math.max(payload.last_seq || 0, this.lastSeq) > this.contiguous;
+    if (payload.messages.length && (payload.more || behind)) this.fetchMissing();
   }
 
-  add(message, { quiet = false } = {}) {
+  /** Fetch, page by page, the messages after the last seq held without a gap (a gap, a resync). */
+  fetchMissing() {
+    if (this.fetching) { this.fetchAgain = true; return; }
+    if (!this.desk.socket.connected) return; // the reconnection brings them
+    this.fetching = true;
+    this.fetchAgain = false;
+    const payload = { chat_id: this.chatId, after_seq: this.contiguous };
+    this.desk.socket.timeout(ACK_TIMEOUT).emit("history", payload, (err, ack) => {
+      this.fetching = false;
+      if (!err && ack?.ok) this.history(ack, { quiet: false });
+      else if (!err) { setTimeout(() => this.fetchMissing(), 1500); return; } // e.g. rate_limited
+      if (this.fetchAgain) this.fetchMissing();
+    });
+  }
+
+  /** After a reconnection: what was not acknowledged goes again, with the same client id. */
+  resendUnsent() {
+    this.fetching = false;
+    for (const item of this.unsent.values()) this.send(item);
+  }
+
+  add(message, { quiet = false, fetched = false } = {}) {
     lastMessageIds[this.chatId] = Math.max(lastMessageIds[this.chatId] || 0, message.id);
+    this.held(message);
+    if (!fetched && this.lastSeq > this.contiguous) this.fetchMissing();
     const pending = this.messages.get(`c:${message.client_id}`);
     if (pending && pending.dataset.role === "AGENT" && pending.dataset.mine === "true") {
       this.stored(pending, message);
@@ -239,8 +268,11 @@ export class ChatView {
     this.setState(el, "sending", "Sending…");
     const payload = { chat_id: this.chatId, body, client_id: clientId };
     if (files.length) payload.attachment_ids = files.map((file) => file.id);
+    this.unsent.set(clientId, { body, clientId, el, files });
     this.desk.socket.timeout(ACK_TIMEOUT).emit("send", payload, (err, ack) => {
-      if (!err && ack?.ok) { this.stored(el, ack.message); return; }
+      if (!err && ack?.ok) { this.unsent.delete(clientId); this.stored(el, ack.message); return; }
+      if (!err) this.unsent.delete(clientId); // refused: say why; retried only by hand
+      else if (!this.desk.socket.connected) { this.setState(el, "sending", "Sending when the connection is back…"); return; }
       this.setState(el, "failed", err ? "Not sent (no connection)" : (ack?.message || "Not sent"));
       const state = el.querySelector(".msg-state");
       state.append(" ", h("button", { type: "button", class: "link-button", onclick: () => this.send({ body, clientId, el, files }) }, "Retry"));
@@ -254,7 +286,17 @@ export class ChatView {
     box.replaceChildren(text);
   }
 
+  /** Note a message's seq: lastSeq and contiguous (every seq up to it held) move on. */
+  held(message) {
+    if (!message.seq) return;
+    this.lastSeq = Math.max(this.lastSeq, message.seq);
+    this.seqs.add(message.seq);
+    while (this.seqs.has(this.contiguous + 1)) this.contiguous += 1;
+  }
+
   stored(el, message) {
+    this.held(message);
+    if (this.lastSeq > this.contiguous) this.fetchMissing();
     if (el.dataset.pending !== "true") return;
     delete el.dataset.pending;
     el.dataset.id = message.id;

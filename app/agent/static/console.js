@@ -158,6 +158,12 @@ chatSocket.on("chat_reassigned", (data) => {
   const view = views.get(data.chat_id);
   if (view && view.status === "ACTIVE") { view.closed(`${data.by} handed this chat to ${data.agent}.`); toast(`${data.by} took over your chat with ${view.summary.end_user.name}.`); }
 });
+// The server's message queue came back, or it saw a chat fall behind: fetch what is missing.
+chatSocket.on("resync", (data) => {
+  for (const view of views.values()) if (data?.chat_id == null || view.chatId === data.chat_id) view.fetchMissing();
+});
+// Reconnected: what was sent without an acknowledgement goes again (same client ids).
+chatSocket.on("connect", () => { for (const view of views.values()) view.resendUnsent(); });
 chatSocket.on("typing", (data) => { if (data.role === "VISITOR") views.get(data.chat_id)?.setTyping(data.typing, data.name); });
 chatSocket.on("chat_closed", (data) => {
   const who = { VISITOR: "The end user closed the chat.", AGENT: "You closed the chat.", SYSTEM: "The chat was closed by the system." };

@@ -67,7 +67,9 @@
   // ---------------------------------------------------------------- state
   var store = loadStore();
   var state = {
-    socket: null, connection: "idle", lastId: 0, messages: {}, typingTimer: null,
+    socket: null, connection: "idle", lastId: 0, lastSeq: 0, seqs: {}, contiguous: 0,
+    fetching: false, fetchAgain: false,
+    messages: {}, typingTimer: null,
     typingSentAt: 0, typingStopTimer: null, unread: 0, titleBase: null, audio: null,
     bannerTimer: null
   };
@@ -503,6 +505,9 @@
     save();
     fieldInput("question").value = "";
     state.lastId = 0;
+    state.lastSeq = 0;
+    state.seqs = {};
+    state.contiguous = 0;
     state.messages = {};
     ui.log.textContent = "";
     show("chat");
@@ -636,8 +641,47 @@
     markLatestMine();
     state.messages[message.id] = li;
     state.lastId = Math.max(state.lastId, message.id);
+    if (message.seq) {
+      state.lastSeq = Math.max(state.lastSeq, message.seq);
+      state.seqs[message.seq] = true;
+      while (state.seqs[state.contiguous + 1]) state.contiguous += 1;
+    }
     dropPending(message.client_id);
     scrollToEnd();
+  }
+
+  // ---------------------------------------------------------------- catching up
+  // Every message of a chat has a seq (1, 2, 3, ...): one that comes after a gap, a history
+  // page with more to follow or behind the chat's last seq, or the server's resync (its
+  // message queue came back, or it saw this chat fall behind) make the widget fetch what it
+  // misses, page by page, after the last seq up to which it holds every message.
+  function behind(seq) { return seq && seq > state.contiguous + 1; }
+
+  function fetchMissing() {
+    var socket = state.socket;
+    if (!socket || !socket.connected || !store.chatId) return;
+    if (state.fetching) { state.fetchAgain = true; return; }
+    state.fetching = true;
+    state.fetchAgain = false;
+    var payload = { chat_id: store.chatId, after_seq: state.contiguous };
+    socket.timeout(10000).emit("history", payload, function (err, page) {
+      state.fetching = false;
+      if (!err && page && page.ok) {
+        var got = (page.messages || []).length;
+        (page.messages || []).forEach(renderMessage);
+        applyStatus(page.status);
+        if (got && (page.more || Math.max(page.last_seq || 0, state.lastSeq) > state.contiguous)) {
+          state.fetchAgain = true;
+        }
+      } else {
+        // No answer: the next connection tries again; too many requests: in a moment.
+        if (err) return;
+        state.fetchAgain = false;
+        setTimeout(fetchMissing, 1500);
+        return;
+      }
+      if (state.fetchAgain) fetchMissing();
+    });
   }
 
   function insertInOrder(li, id) {
@@ -721,7 +765,9 @@
           return;
         }
         if (ack && ack.ok) {
+          var gap = behind(ack.message.seq);
           renderMessage(ack.message);
+          if (gap) fetchMissing();
           return;
         }
         failPending(item, ack && (ack.error === "too_long" ? t("too_long", {
@@ -1307,6 +1353,7 @@
 
   function bindSocket(socket) {
     socket.on("connect", function () {
+      state.fetching = false;  // an answer lost with the old connection is not awaited
       setConnection("online");
     });
     socket.on("disconnect", function (reason) {
@@ -1339,6 +1386,7 @@
       if (!mine(event)) return;
       var messages = event.messages || [];
       messages.forEach(renderMessage);
+      if (event.more || Math.max(event.last_seq || 0, state.lastSeq) > state.contiguous) fetchMissing();
       if (event.status === "ACTIVE" && !store.agent) {
         // An agent joined while this page was away: his name is on his messages.
         var last = messages.filter(function (m) { return m.sender.role === "AGENT"; }).pop();
@@ -1350,10 +1398,15 @@
       applyStatus(event.status);
       resendAfterConnect();
     });
+    socket.on("resync", function (event) {
+      if (!event || event.chat_id == null || mine(event)) fetchMissing();
+    });
     socket.on("message", function (message) {
       if (!mine(message)) return;
       var fresh = !state.messages[message.id];
+      var gap = fresh && behind(message.seq);
       renderMessage(message);
+      if (gap) fetchMissing();
       if (fresh && message.sender && message.sender.role !== "VISITOR") {
         showTyping({ role: message.sender.role, typing: false });
         attention(message.sender.name, message.body);
@@ -1465,6 +1518,9 @@
   // ---------------------------------------------------------------- start
   function freshForm(message) {
     state.lastId = 0;
+    state.lastSeq = 0;
+    state.seqs = {};
+    state.contiguous = 0;
     state.messages = {};
     ui.log.textContent = "";
     ui.rateComment.value = "";
@@ -1515,6 +1571,9 @@
     }
     disconnect();
     state.lastId = 0;
+    state.lastSeq = 0;
+    state.seqs = {};
+    state.contiguous = 0;
     state.messages = {};
     ui.log.textContent = "";
     startFromStore();
