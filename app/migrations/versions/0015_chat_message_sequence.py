@@ -4,7 +4,7 @@ client sees at once that it missed one (a gap) and fetches it
 Existing messages are numbered in id order, chat by chat.
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0013
 Create Date: 2026-11-29 19:10:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
