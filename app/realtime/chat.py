@@ -76,7 +76,9 @@ class ChatNamespace(DeskNamespace):
         seen.keep_only(latest)
         lagging, self._lagging = self._lagging, {}
         for chat_id, (last_seq, agent_id) in latest.items():
-            have = seen.seqs.setdefault(chat_id, last_seq)
+            if chat_id not in seen.seqs:  # first look: what it holds now counts
+                seen.reached(chat_id, last_seq)
+            have = seen.seqs[chat_id]
             if last_seq <= have:
                 continue
             previous = lagging.get(chat_id)
@@ -88,7 +90,7 @@ class ChatNamespace(DeskNamespace):
             for room in chat_rooms(chat_id, agent_id):
                 manager.emit_here("resync", {"chat_id": chat_id, "reason": "behind"}, CHAT_NS,
                                   room=room)
-            seen.seqs[chat_id] = last_seq
+            seen.reached(chat_id, last_seq)
 
     def visitor_chat_ids(self) -> list[int]:
         return sorted({c.chat_id for c in self.local_clients(role=VISITOR)})

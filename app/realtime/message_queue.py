@@ -30,27 +30,42 @@ RETRY_SECONDS = (0.5, 1.0, 2.0)
 
 
 class SeenSeqs:
-    """{chat id: highest seq delivered here} from the /chat emits of this process."""
+    """{chat id: n} such that every message 1..n of the chat reached this process (by a
+    /chat `message` emit, or a `history` whose client catches up by itself), from the emits
+    this process delivers. Only a gap-free prefix counts: a chat's messages from another
+    process may be lost while later ones from this process arrive."""
 
     def __init__(self) -> None:
         self.seqs: dict[int, int] = {}
+        self._above: dict[int, set[int]] = {}  # seqs seen beyond the gap-free prefix
 
     def note(self, event: str, namespace: str | None, data) -> None:
         if namespace != CHAT_NS or not isinstance(data, dict):
             return
-        if event == "message":
-            seq, chat_id = data.get("seq"), data.get("chat_id")
-        elif event == "history":
-            seq, chat_id = data.get("last_seq"), data.get("chat_id")
-        else:
+        chat_id = data.get("chat_id")
+        if not isinstance(chat_id, int):
             return
-        if isinstance(seq, int) and isinstance(chat_id, int) and seq > self.seqs.get(chat_id, 0):
-            self.seqs[chat_id] = seq
+        if event == "history" and isinstance(data.get("last_seq"), int):
+            self.reached(chat_id, data["last_seq"])
+        elif event == "message" and isinstance(data.get("seq"), int):
+            above = self._above.setdefault(chat_id, set())
+            above.add(data["seq"])
+            self.reached(chat_id, self.seqs.get(chat_id, 0))
+
+    def reached(self, chat_id: int, seq: int) -> None:
+        """Every message up to `seq` counts as delivered here."""
+        upto = max(self.seqs.get(chat_id, 0), seq)
+        above = self._above.get(chat_id, set())
+        while upto + 1 in above:
+            upto += 1
+        self._above[chat_id] = {n for n in above if n > upto}
+        self.seqs[chat_id] = upto
 
     def keep_only(self, chat_ids) -> None:
         keep = set(chat_ids)
         for chat_id in [c for c in self.seqs if c not in keep]:
             del self.seqs[chat_id]
+            self._above.pop(chat_id, None)
 
 
 class DeskRedisManager(socketio.RedisManager):
