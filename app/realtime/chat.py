@@ -72,7 +72,10 @@ class ChatNamespace(DeskNamespace):
         if seen is None:
             return  # one process: its emits reach its sockets directly
         agents = {client.user_id for client in self.local_clients(role=AGENT)}
-        latest = chats.latest_seqs(self.visitor_chat_ids(), sorted(agents))
+        watched = {chat_id for client in self.local_clients(role=AGENT)
+                   for chat_id in client.watching}  # managers' watched chats
+        latest = chats.latest_seqs(sorted(set(self.visitor_chat_ids()) | watched),
+                                   sorted(agents))
         seen.keep_only(latest)
         lagging, self._lagging = self._lagging, {}
         for chat_id, (last_seq, agent_id) in latest.items():
