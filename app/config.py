@@ -72,6 +72,19 @@ class Config:
         # Seconds without a message before an active chat is closed (Control Desk's chat timeout).
         self.CHAT_IDLE_TIMEOUT = int(env.get("CHAT_IDLE_TIMEOUT", "1800"))
         self.INDICATOR_STYLE = env.get("INDICATOR_STYLE", "text")  # "text" or "bubble"
+        # Chats an agent may hold at once, unless a manager set his own number (1 to 20).
+        self.CHAT_MAX_PER_AGENT = int(env.get("CHAT_MAX_PER_AGENT", "3"))
+        # Auto routing: seconds an offer waits for its agent before it moves on, and offers
+        # let expire in a row after which the agent is set away (0: never).
+        self.CHAT_OFFER_TIMEOUT = int(env.get("CHAT_OFFER_TIMEOUT", "30"))
+        self.CHAT_OFFER_MISSES_AWAY = int(env.get("CHAT_OFFER_MISSES_AWAY", "3"))
+        # Seconds an agent still counts as online after closing his last console (a reload
+        # keeps him available); minutes without activity after which his console sets him
+        # away (0: never).
+        self.AGENT_OFFLINE_GRACE = int(env.get("AGENT_OFFLINE_GRACE", "5"))
+        self.AGENT_IDLE_AWAY_MINUTES = int(env.get("AGENT_IDLE_AWAY_MINUTES", "0"))
+        # Seconds between two passes of the offer sweeper (expired offers move on).
+        self.ROUTING_SWEEP_INTERVAL = float(env.get("ROUTING_SWEEP_INTERVAL", "1"))
         # Per-socket flood limit (token bucket): average events per second and burst size.
         self.SOCKET_EVENTS_PER_SECOND = float(env.get("SOCKET_EVENTS_PER_SECOND", "5"))
         self.SOCKET_EVENT_BURST = int(env.get("SOCKET_EVENT_BURST", "20"))
@@ -196,6 +209,8 @@ class TestingConfig(Config):
         self.WTF_CSRF_ENABLED = False
         # Demo users are hashed hundreds of times per run; production keeps scrypt.
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+        # The suite's stories hand many chats to one agent; tests of capacity set their own.
+        self.CHAT_MAX_PER_AGENT = 1000
 
 
 CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig,

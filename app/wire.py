@@ -152,8 +152,33 @@ def note(row: ChatNote, *, to_name: str | None = None) -> dict:
             "client_id": row.client_id}
 
 
-def queue_position(chat_id: int, position: int, agents_online: int) -> dict:
-    return {"chat_id": chat_id, "position": position, "agents_online": agents_online}
+def queue_position(chat_id: int, position: int, agents_online: int,
+                   agents_available: int) -> dict:
+    """The waiting end user's place; `agents_available` counts the agents of his queue who
+    are available with a free seat (the widget's "no agent available" follows it)."""
+    return {"chat_id": chat_id, "position": position, "agents_online": agents_online,
+            "agents_available": agents_available}
+
+
+# --- availability and routing --------------------------------------------------------------
+
+def agent_seat(seat: dict) -> dict:
+    """An agent's status (available, away, offline), since when and why (when the desk set
+    it), and his live chats out of his capacity: his own line in `queue_state`, and a line
+    of the managers' agent board."""
+    return {"status": seat["status"], "since": iso_time(seat["since"]),
+            "reason": seat["reason"], "active_chats": seat["active_chats"],
+            "max_chats": seat["max_chats"]}
+
+
+def agent_status(status: str, since: datetime | None, reason: str | None) -> dict:
+    """`agent_status`: the agent's status changed (by one of his consoles or by the desk)."""
+    return {"status": status, "since": iso_time(since), "reason": reason}
+
+
+def chat_offered(chat: Chat, expires_in: int) -> dict:
+    """`chat_offered`: auto routing offers this waiting chat to the agent alone."""
+    return {"chat": chat_summary(chat), "expires_in": expires_in}
 
 
 QUEUE_STATE_ERROR = "The chat queue cannot be read right now; retrying."
@@ -165,8 +190,8 @@ def queue_state_error(message: str | None = None) -> dict:
             "message": message or QUEUE_STATE_ERROR}
 
 
-def chat_request_created(chat: Chat, position: int, agents_online: int, token: str,
-                         token_max_age: int) -> dict:
+def chat_request_created(chat: Chat, position: int, agents_online: int,
+                         agents_available: int, token: str, token_max_age: int) -> dict:
     """The answer to `POST /api/chat-requests`."""
     return {
         "chat_id": chat.id,
@@ -175,6 +200,7 @@ def chat_request_created(chat: Chat, position: int, agents_online: int, token: s
         "queue": {"id": chat.queue_id, "name": chat.queue.name},
         "position": position,
         "agents_online": agents_online,
+        "agents_available": agents_available,
         "token_expires_in": token_max_age,
     }
 

@@ -122,6 +122,8 @@ def app_process(database_url: str, log_dir: Path, *, redis_url: str | None = Non
         # limit so that it measures the server, not the limiter.
         "SOCKET_EVENTS_PER_SECOND": "1000",
         "SOCKET_EVENT_BURST": "1000",
+        # A simulated agent holds as many chats as the load gives him.
+        "CHAT_MAX_PER_AGENT": "1000000",
         "SOCKETIO_CHANNEL": channel or f"bench-{uuid.uuid4().hex[:8]}",
     })
     if redis_url:

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.admin import lookups
 from app.admin.formatting import local_time
 from app.admin.security import DeskModelView, DeskSecureForm
-from app.desk import people, search, stats, worklist
+from app.desk import availability, people, routing, search, stats, worklist
 from app.desk.errors import DeskError
 from app.desk.settings import setting
 from app.desk.unit_of_work import transaction
@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import Person, PersonGroup, Role, User
 
 ROLES = [(Role.AGENT.value, "Agent"), (Role.MANAGER.value, "Manager")]
+ROUTING_LABELS = {"manual": "Manual (agents pick)", "auto": "Automatic (offered in turn)"}
 INDICATOR_STYLES = [("", "Installation default"), ("text", "Text: Chat Queue (N)"),
                     ("bubble", "Chat bubble with a count")]
 
@@ -105,10 +106,10 @@ class PersonView(DeskModelView):
 
 class PersonGroupView(DeskModelView):
     can_delete = False  # SRs and chats keep their group
-    column_list = ["name", "is_chat_queue", "members", "waiting", "agents_online",
-                   "description"]
+    column_list = ["name", "is_chat_queue", "routing", "members", "waiting", "agents_online",
+                   "agents_available", "description"]
     column_labels = {"is_chat_queue": "Chat queue", "waiting": "Waiting now",
-                     "agents_online": "Agents online"}
+                     "agents_online": "Agents online", "agents_available": "Available"}
     search_hint = "Group name or description"
     column_searchable_list = ["name", "description"]
     column_filters = ["name", "is_chat_queue"]
@@ -118,14 +119,21 @@ class PersonGroupView(DeskModelView):
         "members": lambda v, c, m, n: _names(m.members),
         "waiting": lambda v, c, m, n: _live(m, "waiting"),
         "agents_online": lambda v, c, m, n: _live(m, "agents_online"),
+        "agents_available": lambda v, c, m, n: _live(m, "agents_available"),
+        "routing": lambda v, c, m, n: ROUTING_LABELS.get(m.routing, m.routing),
     }
-    form_columns = ["name", "description", "is_chat_queue", "greeting", "members"]
+    form_columns = ["name", "description", "is_chat_queue", "routing", "greeting", "members"]
+    form_overrides = {"routing": SelectField}
     form_args = {
         "is_chat_queue": {"label": "Chat queue",
                           "description": "Receives chat requests from the widget."},
         "greeting": {"description": "The agent's first message when he accepts a chat. "
                                     "{agent} and {queue} are filled in."},
         "members": {"description": "Agents of a chat queue are told of every chat in it."},
+        "routing": {"label": "Routing", "choices": list(ROUTING_LABELS.items()),
+                    "description": "Manual: agents pick chats from the queue. Automatic: each "
+                                   "chat is offered to one available agent at a time (fewest "
+                                   "chats first), moving on after CHAT_OFFER_TIMEOUT seconds."},
     }
     form_widget_args = {"greeting": {"rows": 3}, "description": {"rows": 2}}
     form_ajax_refs = {"members": lookups.persons("members")}
@@ -137,6 +145,7 @@ class PersonGroupView(DeskModelView):
         model.name = clean_text(model.name, "name", max_length=80, multiline=False)
         model.greeting = clean_text(model.greeting, "greeting", max_length=2000,
                                     required=False)
+        model.routing = routing.clean_routing(model.routing)
         added, removed = _changed(model, "members")
         if was_queue != bool(model.is_chat_queue):  # every member's queues changed
             added = added | set(model.members)
@@ -166,6 +175,9 @@ class UserCreateForm(DeskSecureForm):
 
 class UserEditForm(DeskSecureForm):
     role = SelectField("Role", choices=ROLES)
+    max_chats = StringField("Chats at once", validators=[Optional(), Length(max=8)],
+                            description="How many live chats this agent may hold (1 to 20). "
+                            "Empty: the installation's default.")
     is_enabled = BooleanField("Enabled", description="A disabled user cannot log in.")
     new_password = PasswordField("New password", validators=[Optional(), Length(max=200)])
     indicator_style = SelectField("Chat-queue indicator", choices=INDICATOR_STYLES)
@@ -173,9 +185,10 @@ class UserEditForm(DeskSecureForm):
 
 class UserView(DeskModelView):
     can_delete = False  # disable instead: SRs and chats keep who did what
-    column_list = ["username", "person", "role", "is_enabled", "groups", "last_login_at",
-                   "created_at"]
+    column_list = ["username", "person", "role", "is_enabled", "groups", "max_chats",
+                   "last_login_at", "created_at"]
     column_labels = {"person": "Name", "is_enabled": "Enabled", "groups": "Groups",
+                     "max_chats": "Chats at once",
                      "last_login_at": "Last login", "created_at": "Created"}
     search_hint = "Username, name or e-mail"
     column_searchable_list = ["username", "person.display_name", "person.email"]
@@ -187,6 +200,7 @@ class UserView(DeskModelView):
         "person": lambda v, c, m, n: m.person.display_name,
         "role": lambda v, c, m, n: m.role.value.title(),
         "groups": lambda v, c, m, n: ", ".join(gr.name for gr in m.person.groups) or "—",
+        "max_chats": lambda v, c, m, n: m.max_chats or f"{availability.capacity(m)} (default)",
         "last_login_at": lambda v, c, m, n: local_time(m.last_login_at),
         "created_at": lambda v, c, m, n: local_time(m.created_at),
     }
@@ -209,6 +223,9 @@ class UserView(DeskModelView):
             form.role.data = obj.role.value
             form.is_enabled.data = obj.is_enabled
             form.indicator_style.data = obj.indicator_style or ""
+            form.max_chats.data = str(obj.max_chats) if obj.max_chats else ""
+        if request.method != "POST":
+            form.max_chats.description += f" Default: {setting('CHAT_MAX_PER_AGENT')}."
         return form
 
     def create_model(self, form: UserCreateForm):
@@ -229,6 +246,8 @@ class UserView(DeskModelView):
             with transaction():  # one edit of the account: all of it or none
                 people.update_account(model.id, actor=current_user, role=form.role.data,
                                       is_enabled=form.is_enabled.data)
+                if (form.max_chats.data or "").strip() != str(model.max_chats or ""):
+                    availability.set_max_chats(model.id, (form.max_chats.data or "").strip())
                 if form.indicator_style.data != (model.indicator_style or ""):
                     worklist.set_preferences(
                         model, {"indicator_style": form.indicator_style.data or None})

@@ -149,6 +149,7 @@ def serialize_preferences(user) -> dict:
             user, current_app.config.get("INDICATOR_STYLE", "text")),
         "notify_desktop": user.notify_desktop,
         "notify_sound": user.notify_sound,
+        "alert_in_focus": user.alert_in_focus,
     }
 
 

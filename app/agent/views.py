@@ -21,6 +21,7 @@ def welcome_bar_context() -> dict:
         "indicator_style": worklist.indicator_style(
             current_user, current_app.config.get("INDICATOR_STYLE", "text")),
         "installation_indicator_style": current_app.config.get("INDICATOR_STYLE", "text"),
+        "idle_away_minutes": current_app.config.get("AGENT_IDLE_AWAY_MINUTES", 0),
     }
 
 

@@ -73,7 +73,7 @@ def create_chat_request():
                                 sr_number=data.get("sr_number"))
     token = make_visitor_token(current_app.config["SECRET_KEY"], result.chat)
     return jsonify(wire.chat_request_created(
-        result.chat, result.position, result.agents_online, token,
+        result.chat, result.position, result.agents_online, result.agents_available, token,
         current_app.config["VISITOR_TOKEN_MAX_AGE"])), 201
 
 

@@ -11,7 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app import wire
-from app.desk import attachments, chat_context, events, identity, people, requests
+from app.desk import (
+    attachments,
+    availability,
+    chat_context,
+    events,
+    identity,
+    people,
+    requests,
+    routing,
+)
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
@@ -43,6 +52,7 @@ class ChatRequested:
     sr: ServiceRequest
     position: int
     agents_online: int
+    agents_available: int
 
 
 def get_chat(chat_id: object, *, with_visitor: bool = False) -> Chat:
@@ -95,8 +105,10 @@ def request_chat(*, name: object, email: object, phone: object = None, queue: ob
                                client_id="question", seq=1, sent_at=now))
     db.session.flush()
     events.record(events.ChatWaiting(chat.id, group.id))
+    routing.offer_next(chat)
     return ChatRequested(chat=chat, sr=sr, position=queue_position(chat),
-                         agents_online=agents_online(group.id))
+                         agents_online=agents_online(group.id),
+                         agents_available=availability.agents_available(group.id))
 
 
 def queue_position(chat: Chat) -> int:
@@ -150,13 +162,13 @@ def queue_states(users: list[User]) -> dict[int, dict]:
 
     person_ids = {user.person_id for user in users}
     memberships = db.session.execute(
-        select(group_members.c.person_id, PersonGroup.id, PersonGroup.name)
+        select(group_members.c.person_id, PersonGroup.id, PersonGroup.name, PersonGroup.routing)
         .join(PersonGroup, PersonGroup.id == group_members.c.group_id)
         .where(group_members.c.person_id.in_(person_ids), PersonGroup.is_chat_queue.is_(True))
         .order_by(PersonGroup.name, PersonGroup.id)
     ).all() if person_ids else []
-    queue_ids = sorted({group_id for _, group_id, _ in memberships})
-    waiting, online = {}, {}
+    queue_ids = sorted({group_id for _, group_id, _, _ in memberships})
+    waiting, online, available = {}, {}, {}
     if queue_ids:
         waiting = {
             queue_id: (count, oldest)
@@ -167,14 +179,16 @@ def queue_states(users: list[User]) -> dict[int, dict]:
             )
         }
         online = _agents_online_by_queue(queue_ids)
+        available = availability.available_by_queue(queue_ids)
+    seats = availability.seats(users)
     now = utcnow()
-    groups_of: dict[int, list[tuple[int, str]]] = {}
-    for person_id, group_id, name in memberships:
-        groups_of.setdefault(person_id, []).append((group_id, name))
+    groups_of: dict[int, list[tuple[int, str, str]]] = {}
+    for person_id, group_id, name, kind in memberships:
+        groups_of.setdefault(person_id, []).append((group_id, name, kind))
     states = {}
     for user in users:
         queues, oldest_all = [], None
-        for group_id, name in groups_of.get(user.person_id, []):
+        for group_id, name, kind in groups_of.get(user.person_id, []):
             count, oldest = waiting.get(group_id, (0, None))
             if oldest is not None and (oldest_all is None or oldest < oldest_all):
                 oldest_all = oldest
@@ -182,11 +196,14 @@ def queue_states(users: list[User]) -> dict[int, dict]:
                 "id": group_id, "name": name, "waiting": int(count),
                 "oldest_wait_seconds": _seconds_since(oldest, now),
                 "agents_online": online.get(group_id, 0),
+                "agents_available": available.get(group_id, 0),
+                "routing": kind,
             })
         states[user.id] = {
             "queues": queues,
             "total": sum(q["waiting"] for q in queues),
             "oldest_wait_seconds": _seconds_since(oldest_all, now),
+            "agent": wire.agent_seat(seats[user.id]),
         }
     return states
 
@@ -256,7 +273,9 @@ _WITH_SUMMARY = (joinedload(Chat.queue), joinedload(Chat.service_request),
 
 @use_case
 def accept_chat(chat_id: object, agent: User) -> Chat:
-    """Exactly one of several concurrent acceptors wins (a conditional update)."""
+    """Exactly one of several concurrent acceptors wins (a conditional update), within his
+    capacity (`at_capacity`), and in an auto-routed queue only the agent holding the offer
+    (or anyone once nobody holds it)."""
     chat_key = clean_id(chat_id, "chat_id")
     row = db.session.execute(
         select(Chat.queue_id, Chat.status).where(Chat.id == chat_key)
@@ -268,19 +287,24 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
     if not agent.is_manager and not people.is_queue_member(agent, queue_id):
         raise Forbidden("not_your_queue", "You are not an agent of this chat's queue.",
                         "chat_id")
+    if status == ChatStatus.WAITING:
+        availability.claim_seat(agent)
     now = utcnow()
     won = db.session.execute(
         update(Chat)
-        .where(Chat.id == chat_key, Chat.status == ChatStatus.WAITING)
+        .where(Chat.id == chat_key, Chat.status == ChatStatus.WAITING,
+               routing.can_accept_condition(agent, now))
         .values(status=ChatStatus.ACTIVE, agent_id=agent.id, accepted_at=now,
-                last_activity_at=now)
+                last_activity_at=now, offered_to_id=None, offer_expires_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
         current = db.session.get(Chat, chat_key, populate_existing=True)
         if current is not None and current.status == ChatStatus.ACTIVE:
             raise Conflict("taken", "Another agent has already accepted this chat.", "chat_id")
-        raise Conflict("not_waiting", "This chat is no longer waiting.", "chat_id")
+        raise routing.acceptance_refusal(chat_key, agent) or Conflict(
+            "not_waiting", "This chat is no longer waiting.", "chat_id")
+    routing.offer_accepted(chat_key, agent)
     chat = db.session.get(Chat, chat_key)
     db.session.refresh(chat)
     sr = chat.service_request
@@ -298,11 +322,17 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
     events.record(
         events.ChatAccepted(chat.id, queue_id, agent.id, agent.display_name),
         events.ServiceRequestChanged(sr.id, sr.number),
+        _seat_changed(agent),
     )
     if greeting_message is not None:
         events.record(events.MessagePosted(chat.id, wire.message_of(greeting_message),
                                            agent.id))
     return chat
+
+
+def _seat_changed(agent: User) -> events.PresenceChanged:
+    """The agent took or freed a seat: his queues' available agents and his own count."""
+    return events.PresenceChanged(tuple(people.agent_queue_ids(agent)), (agent.id,))
 
 
 def _greeting(queue: PersonGroup, agent: User) -> str | None:
@@ -750,7 +780,7 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
     closed = db.session.execute(
         update(Chat).where(Chat.id == chat.id, Chat.status.in_(OPEN_STATES))
         .values(status=ChatStatus.CLOSED, closed_at=now, closed_by=by.value,
-                close_reason=reason)
+                close_reason=reason, offered_to_id=None, offer_expires_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not closed:  # someone else closed it a moment ago
@@ -760,7 +790,10 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
     _attach_transcript(chat, agent)
     _keep_figures(chat)
     if was_waiting:
+        routing.chat_left_queue(chat.id)
         events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "closed"))
+    elif chat.agent is not None:
+        events.record(_seat_changed(chat.agent))
     events.record(events.ChatClosed(chat.id, chat.queue_id, by.value, reason))
     return chat
 
@@ -798,12 +831,13 @@ def abandon_chat(chat_id: object, reason: str = "The end user left before an age
     done = db.session.execute(
         update(Chat).where(Chat.id == chat.id, Chat.status == ChatStatus.WAITING)
         .values(status=ChatStatus.ABANDONED, closed_at=now, closed_by="SYSTEM",
-                close_reason=reason)
+                close_reason=reason, offered_to_id=None, offer_expires_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not done:
         return None
     db.session.refresh(chat)
+    routing.chat_left_queue(chat.id)
     _attach_transcript(chat, None)
     _keep_figures(chat)
     events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "abandoned"),
@@ -876,7 +910,8 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
     events.record(events.ChatTransferred(chat.id, from_queue_id, target.id, agent.id),
                   # The note reaches the end user and the agent who handed the chat over.
                   events.MessagePosted(chat.id, wire.message_of(note), agent_id=agent.id),
-                  events.ChatWaiting(chat.id, target.id))
+                  events.ChatWaiting(chat.id, target.id), _seat_changed(agent))
+    routing.offer_next(chat)
     return chat
 
 

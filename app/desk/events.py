@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Flask, current_app
 from sqlalchemy import event as sa_event
@@ -104,6 +105,36 @@ class ChatTransferred:
 
 
 @dataclass(frozen=True)
+class ChatOffered:
+    """Auto routing offered a waiting chat to one agent, for `expires_in` seconds."""
+
+    chat_id: int
+    queue_id: int
+    user_id: int
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class OfferEnded:
+    """An agent's offer of a chat ended without his accept: declined, expired, withdrawn."""
+
+    chat_id: int
+    user_id: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class AgentStatusChanged:
+    """An agent's status as others see it (available, away, offline), since when and, when
+    the desk set it, why."""
+
+    user_id: int
+    status: str
+    since: datetime | None = field(default=None, hash=False)
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class SessionsEnded:
     """Every session of a login ended (logout, password change, disabled): its open sockets
     must go, on every process."""
@@ -122,8 +153,9 @@ class MembershipChanged:
 
 @dataclass(frozen=True)
 class PresenceChanged:
-    """Agents' consoles opened or closed (or went with a server process that stopped): the
-    agents online of these queues changed."""
+    """Agents' consoles opened or closed (or went with a server process that stopped), or
+    their status or free seats changed: the agents online and available of these queues
+    changed."""
 
     queue_ids: tuple[int, ...]
     user_ids: tuple[int, ...] = ()

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from app.desk import events, people
+from app.desk import availability, events, people
 from app.desk.unit_of_work import use_case
 from app.extensions import db
 from app.models import AgentPresence, Chat, ChatStatus, ServerNode, User, group_members, utcnow
@@ -34,6 +34,7 @@ NODE_MAX = 64
 def agent_connected(sid: str, user: User, node: str) -> list[int]:
     """Record a console connection; returns the ids of the agent's chat queues."""
     now = utcnow()
+    availability.console_opened(user)
     db.session.merge(AgentPresence(sid=sid[:64], user_id=user.id, node=node[:NODE_MAX],
                                    connected_at=now, last_seen_at=now))
     queue_ids = people.agent_queue_ids(user)
@@ -50,6 +51,9 @@ def agent_disconnected(sid: str) -> list[int]:
         return []
     user = db.session.get(User, row.user_id)
     db.session.delete(row)
+    db.session.flush()
+    if user is not None:
+        availability.console_closed(user)
     queue_ids = people.agent_queue_ids(user) if user is not None else []
     events.record(events.PresenceChanged(tuple(queue_ids), (row.user_id,)))
     return queue_ids
@@ -198,6 +202,10 @@ def _forget_agents(condition) -> None:
         return
     db.session.execute(delete(AgentPresence).where(condition)
                        .execution_options(synchronize_session=False))
+    still = set(db.session.scalars(select(AgentPresence.user_id).distinct()
+                                   .where(AgentPresence.user_id.in_(user_ids))))
+    availability.went_offline([user_id for user_id in user_ids if user_id not in still],
+                              utcnow())
     queue_ids = sorted({queue_id for user_id in user_ids
                         for queue_id in _queue_ids_of_user(user_id)})
     events.record(events.PresenceChanged(tuple(queue_ids), tuple(sorted(user_ids))))

@@ -24,6 +24,7 @@ from sqlalchemy import Float, case, func, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from app.desk import availability
 from app.desk.unit_of_work import use_case
 from app.extensions import db
 from app.models import (
@@ -125,6 +126,8 @@ def queues_now(now: datetime | None = None) -> list[dict]:
         select(PersonGroup).where(PersonGroup.is_chat_queue.is_(True)
                                   | PersonGroup.id.in_(list(waiting) or [-1]))
         .order_by(PersonGroup.name))
+    groups = list(groups)
+    available = availability.available_by_queue([group.id for group in groups])
     rows = []
     for group in groups:
         count, oldest = waiting.get(group.id, (0, None))
@@ -134,6 +137,8 @@ def queues_now(now: datetime | None = None) -> list[dict]:
             "oldest_wait_seconds": None if oldest is None
             else max(0, int((now - oldest).total_seconds())),
             "agents_online": int(online.get(group.id, 0)),
+            "agents_available": available.get(group.id, 0),
+            "routing": group.routing,
         })
     return rows
 

@@ -134,12 +134,16 @@ def indicator_style(user: User, installation_default: str) -> str:
     return installation_default if installation_default in INDICATOR_STYLES else "text"
 
 
+# Desktop notice, sound, and both even while the console tab has focus.
+NOTIFICATION_SETTINGS = ("notify_desktop", "notify_sound", "alert_in_focus")
+
+
 @use_case
 def set_preferences(user: User, data: dict) -> User:
     """Indicator style (text, bubble, or None for the installation's) and notifications."""
     if not isinstance(data, dict):
         raise ValidationError("invalid", "Send the preferences as a JSON object.", None)
-    unknown = set(data) - {"indicator_style", "notify_desktop", "notify_sound"}
+    unknown = set(data) - {"indicator_style", *NOTIFICATION_SETTINGS}
     if unknown:
         field = sorted(unknown)[0]
         raise ValidationError("unknown_field", f"{field} is not a preference.", field)
@@ -151,7 +155,7 @@ def set_preferences(user: User, data: dict) -> User:
             raise ValidationError("invalid", "indicator_style must be text, bubble or default.",
                                   "indicator_style")
         user.indicator_style = style
-    for name in ("notify_desktop", "notify_sound"):
+    for name in NOTIFICATION_SETTINGS:
         if name in data:
             if not isinstance(data[name], bool):
                 raise ValidationError("invalid", f"{name} must be true or false.", name)

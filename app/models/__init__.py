@@ -3,16 +3,18 @@
 from sqlalchemy import DDL, event
 
 from app.extensions import db
-from app.models.chat import Chat, ChatMessage, ChatStatus, SenderRole
+from app.models.chat import Chat, ChatMessage, ChatOffer, ChatStatus, OfferOutcome, SenderRole
 from app.models.context import ChatContext
 from app.models.files import Attachment, StoredFile
 from app.models.integration import ApiToken, Webhook, WebhookDelivery
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.people import (
     AgentPresence,
+    AgentStatus,
     Person,
     PersonGroup,
     Role,
+    Routing,
     ServerNode,
     User,
     group_members,
@@ -37,10 +39,10 @@ event.listen(db.metadata, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 __all__ = [
-    "AgentPresence", "ApiToken", "Asset", "Attachment", "CannedResponse", "Chat", "ChatContext",
-    "ChatMessage", "ChatNote", "ChatStatus", "ChatSupervisor", "ConfigurationItem",
-    "NoteKind", "OutboxMessage", "OutboxStatus", "Person", "PersonGroup", "Role", "SRSource",
-    "SRStatus", "SenderRole", "ServerNode", "ServiceRequest", "StatusHistory", "StatusTally",
-    "StoredFile", "User", "Webhook", "WebhookDelivery", "WorkLogEntry", "WorkLogType",
-    "group_members", "utcnow",
+    "AgentPresence", "AgentStatus", "ApiToken", "Asset", "Attachment", "CannedResponse", "Chat",
+    "ChatContext", "ChatMessage", "ChatNote", "ChatOffer", "ChatStatus", "ChatSupervisor",
+    "ConfigurationItem", "NoteKind", "OfferOutcome", "OutboxMessage", "OutboxStatus", "Person",
+    "PersonGroup", "Role", "Routing", "SRSource", "SRStatus", "SenderRole", "ServerNode",
+    "ServiceRequest", "StatusHistory", "StatusTally", "StoredFile", "User", "Webhook",
+    "WebhookDelivery", "WorkLogEntry", "WorkLogType", "group_members", "utcnow",
 ]

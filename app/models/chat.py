@@ -54,6 +54,9 @@ class Chat(db.Model):
         # Chats that ended in a state, by day (the dashboard's abandoned chats).
         Index("ix_chat_status_closed", "status", "closed_at"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # The sweeper's expired offers; an agent's pending offers.
+        Index("ix_chat_offer_expires_at", "offer_expires_at"),
+        Index("ix_chat_offered_to", "offered_to_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,11 +98,15 @@ class Chat(db.Model):
     # The seq of its latest message: the next one takes last_seq + 1 (taken under the
     # chat row's lock, in the statement that stores the message).
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Auto routing: the one agent the waiting chat is offered to now, until when.
+    offered_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     service_request: Mapped[ServiceRequest] = relationship(back_populates="chats")
     queue: Mapped[PersonGroup] = relationship()
     visitor: Mapped[Person] = relationship()
-    agent: Mapped[User | None] = relationship()
+    agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])
     messages: Mapped[list[ChatMessage]] = relationship(
         back_populates="chat", order_by="ChatMessage.id", cascade="all, delete-orphan"
     )
@@ -131,3 +138,27 @@ class ChatMessage(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     chat: Mapped[Chat] = relationship(back_populates="messages")
+
+
+class OfferOutcome(enum.StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # the chat left the queue, or the agent became unavailable
+
+
+class ChatOffer(db.Model):
+    """Each offer of a waiting chat to one agent (auto routing) and how it ended: who was
+    asked already, so the next offer goes to someone else."""
+
+    __tablename__ = "chat_offer"
+    __table_args__ = (Index("ix_chat_offer_chat_user", "chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chat.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), default=OfferOutcome.OFFERED.value)

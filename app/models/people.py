@@ -9,6 +9,7 @@ from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Column,
     Enum,
     ForeignKey,
@@ -82,16 +83,36 @@ class Person(db.Model):
 Index("ix_person_email_lower", func.lower(Person.email))
 
 
+class AgentStatus(enum.StrEnum):
+    """An agent's availability. He chooses available or away (kept on his account); offline
+    follows from having no console open (after a short grace)."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Routing(enum.StrEnum):
+    """How a chat queue hands out chats: agents pick them (manual) or the desk offers each to
+    one available agent at a time (auto)."""
+
+    MANUAL = "manual"
+    AUTO = "auto"
+
+
 class PersonGroup(db.Model):
     """A team; flagged as a chat queue it receives chat requests."""
 
     __tablename__ = "person_group"
+    __table_args__ = (CheckConstraint("routing IN ('manual', 'auto')", name="routing_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     is_chat_queue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     greeting: Mapped[str | None] = mapped_column(Text)
+    routing: Mapped[str] = mapped_column(String(16), default=Routing.MANUAL.value,
+                                         server_default=Routing.MANUAL.value)
 
     members: Mapped[list[Person]] = relationship(
         secondary=group_members, back_populates="groups", order_by="Person.display_name"
@@ -105,6 +126,10 @@ class User(UserMixin, db.Model):
     """An agent's or manager's login; belongs to one person."""
 
     __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("status IN ('available', 'away')", name="agent_status"),
+        CheckConstraint("max_chats IS NULL OR max_chats BETWEEN 1 AND 20", name="max_chats"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -122,6 +147,24 @@ class User(UserMixin, db.Model):
     indicator_style: Mapped[str | None] = mapped_column(String(16))
     notify_desktop: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_sound: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Sound and desktop notice even while the console tab has focus (else only when hidden).
+    alert_in_focus: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # What the agent chose (available or away), kept across reloads and processes; he is
+    # offline whatever this says while no console of his is open.
+    status: Mapped[str] = mapped_column(String(16), default=AgentStatus.AVAILABLE.value,
+                                        server_default=AgentStatus.AVAILABLE.value)
+    # Since when the status he shows (including offline) holds, and why the desk set it.
+    status_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    # His last console closed at this moment: he still counts as online for the grace
+    # (AGENT_OFFLINE_GRACE), so that a reload does not make him offline; None otherwise.
+    console_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Chats he may hold at once (None: the installation's CHAT_MAX_PER_AGENT).
+    max_chats: Mapped[int | None] = mapped_column(Integer)
+    # When he last accepted a chat: the longest idle agent is offered the next one first.
+    last_chat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Offers he let expire in a row (reset by any answer).
+    offers_missed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -178,5 +221,5 @@ class AgentPresence(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-__all__ = ["AgentPresence", "Person", "PersonGroup", "Role", "ServerNode", "User",
-           "group_members"]
+__all__ = ["AgentPresence", "AgentStatus", "Person", "PersonGroup", "Role", "Routing",
+           "ServerNode", "User", "group_members"]

@@ -8,7 +8,7 @@ import threading
 from flask import current_app, request
 
 from app import wire
-from app.desk import chat_access, chats, notes, people, presence, supervision
+from app.desk import availability, chat_access, chats, notes, people, presence, supervision
 from app.desk.errors import Forbidden, ValidationError
 from app.desk.validation import clean_id
 from app.models import SenderRole
@@ -129,7 +129,8 @@ class ChatNamespace(DeskNamespace):
         position = chats.queue_position(chat)
         if position:
             self.emit_to("queue_position", wire.queue_position(
-                chat.id, position, chats.agents_online(chat.queue_id)), to=client.sid)
+                chat.id, position, chats.agents_online(chat.queue_id),
+                availability.agents_available(chat.queue_id)), to=client.sid)
 
     def _connect_agent(self, auth: dict) -> None:
         unknown = set(auth) - {"last_message_ids"}

@@ -1,5 +1,6 @@
 """Background jobs of a server process: abandon sweeper, idle-chat closer, presence heartbeat,
-folding of the SR status tally, removal of uploads never sent.
+the end of agents' offline grace, the offer sweeper, folding of the SR status tally, removal
+of uploads never sent.
 
 Every process runs them; the desk's conditional updates make concurrent runs harmless (a chat
 is abandoned or closed once, whoever gets there first).
@@ -13,7 +14,7 @@ import time
 from flask import Flask
 
 from app import metrics
-from app.desk import chats, presence, stats, unsent_files
+from app.desk import availability, chats, presence, routing, stats, unsent_files
 from app.extensions import socketio
 from app.realtime.base import session_scope
 
@@ -102,6 +103,19 @@ def beat_once(app: Flask, namespaces) -> None:
             namespaces.queue.report_outage()  # the database is unreachable: say so
 
 
+def route_once(app: Flask) -> None:
+    """The jobs measured in seconds: agents whose offline grace ended go offline, offers
+    past their time move on, waiting chats of auto-routed queues that hold no offer are
+    offered (see app.desk.availability and app.desk.routing)."""
+    with app.app_context():
+        for job in (availability.end_offline_grace, routing.sweep):
+            try:
+                with session_scope(f"background job {job.__name__}"):
+                    job()
+            except Exception:  # noqa: BLE001 - the loop must survive a database outage
+                log.exception("background job %s failed", job.__name__)
+
+
 def _loop(interval: float, step, *args) -> None:
     while True:
         started = time.monotonic()
@@ -120,6 +134,8 @@ def start(app: Flask, namespaces) -> None:
     socketio.start_background_task(_loop, sweep_interval(app.config), run_once, app, namespaces)
     socketio.start_background_task(_loop, heartbeat_interval(app.config), beat_once, app,
                                    namespaces)
+    socketio.start_background_task(
+        _loop, max(0.2, float(app.config.get("ROUTING_SWEEP_INTERVAL") or 1)), route_once, app)
     interval = float(app.config.get("MAIL_WORKER_INTERVAL") or 0)
     if interval > 0:
         from app.mail import sender as mail_sender

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import wire
-from app.desk import chats, events, notes, people, presence
+from app.desk import availability, chats, events, notes, people, presence
 from app.extensions import db, socketio
 from app.models import Chat, PersonGroup, User
 from app.realtime.base import database_errors, origin_sid
@@ -68,12 +68,13 @@ class _Refresh:
     def __init__(self) -> None:
         self.positions: set[int] = set()
         self.states: set[int] = set()
+        self.agents: set[int] = set()  # agents told their state even if in no queue above
 
     def send(self) -> None:
         for queue_id in sorted(self.positions):
             send_positions(queue_id)
-        if self.states:
-            send_states(sorted(self.states))
+        if self.states or self.agents:
+            send_states(sorted(self.states), sorted(self.agents))
 
 
 # While a list of desk events is published: the refresh they add up to.
@@ -106,15 +107,22 @@ def _refresh_states(queue_ids) -> None:
 
 def send_positions(queue_id: int, only_chat: int | None = None) -> None:
     online = chats.agents_online(queue_id)
+    available = availability.agents_available(queue_id)
     for chat_id, position in chats.waiting_positions(queue_id):
         if only_chat is None or chat_id == only_chat:
-            socketio.emit("queue_position", wire.queue_position(chat_id, position, online),
+            socketio.emit("queue_position",
+                          wire.queue_position(chat_id, position, online, available),
                           namespace=CHAT_NS, to=chat_rooms(chat_id, None))
 
 
-def send_states(queue_ids) -> None:
+def send_states(queue_ids, user_ids=()) -> None:
     users = {user.id: user for queue_id in queue_ids
              for user in presence.online_agents(queue_id)}
+    for user_id in user_ids:
+        if user_id not in users:
+            user = db.session.get(User, user_id)
+            if user is not None:
+                users[user_id] = user
     states = queue_states_for(list(users.values()))
     for user_id in sorted(users):
         socketio.emit("queue_state", states[user_id], namespace=QUEUE_NS,
@@ -275,6 +283,27 @@ def _membership_changed(event: events.MembershipChanged) -> None:
 
 def _presence_changed(event: events.PresenceChanged) -> None:
     refresh_queues(event.queue_ids)
+    # An agent in none of the queues (or whose queues have nobody else) still sees his own
+    # status and seats change.
+    pending = _REFRESH.get()
+    if pending is not None:
+        pending.agents.update(event.user_ids)
+
+
+def _chat_offered(event: events.ChatOffered) -> None:
+    chat = db.session.get(Chat, event.chat_id)
+    socketio.emit("chat_offered", wire.chat_offered(chat, event.expires_in), namespace=QUEUE_NS,
+                  to=agent_room(event.user_id))
+
+
+def _offer_ended(event: events.OfferEnded) -> None:
+    socketio.emit("offer_ended", {"chat_id": event.chat_id, "outcome": event.outcome},
+                  namespace=QUEUE_NS, to=agent_room(event.user_id))
+
+
+def _agent_status_changed(event: events.AgentStatusChanged) -> None:
+    socketio.emit("agent_status", wire.agent_status(event.status, event.since, event.reason),
+                  namespace=QUEUE_NS, to=agent_room(event.user_id))
 
 
 _HANDLERS = {
@@ -290,4 +319,7 @@ _HANDLERS = {
     events.SessionsEnded: _sessions_ended,
     events.MembershipChanged: _membership_changed,
     events.PresenceChanged: _presence_changed,
+    events.ChatOffered: _chat_offered,
+    events.OfferEnded: _offer_ended,
+    events.AgentStatusChanged: _agent_status_changed,
 }

@@ -1,4 +1,4 @@
-"""Namespace /queue: the agents' queue indicator and the accept race."""
+"""Namespace /queue: the agents' queue indicator, their status, offers and the accept race."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import wire
-from app.desk import chats, events, presence
+from app.desk import availability, chats, events, presence, routing
 from app.desk.errors import DeskError
 from app.realtime import publisher
 from app.realtime.auth import AGENT, SocketClient, agent_identity, load_agent
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class QueueNamespace(DeskNamespace):
-    events = frozenset({"accept", "waiting_list"})
+    events = frozenset({"accept", "decline", "set_status", "waiting_list"})
 
     def __init__(self, node: str) -> None:
         super().__init__(QUEUE_NS)
@@ -93,6 +93,16 @@ class QueueNamespace(DeskNamespace):
     def on_accept(self, client: SocketClient, payload: dict) -> dict:
         chat = chats.accept_chat(payload["chat_id"], load_agent(client))
         return {"ok": True, "chat": wire.chat_summary(chat)}
+
+    @fields("chat_id")
+    def on_decline(self, client: SocketClient, payload: dict) -> dict:
+        routing.decline_offer(payload["chat_id"], load_agent(client))
+        return {"ok": True}
+
+    @fields("status")
+    def on_set_status(self, client: SocketClient, payload: dict) -> dict:
+        user = availability.set_status(load_agent(client), payload["status"])
+        return {"ok": True, "status": user.status}
 
     @fields()
     def on_waiting_list(self, client: SocketClient, payload: dict) -> dict:

@@ -39,14 +39,16 @@ def test_preferences_choose_the_indicator_style(app, alice):
     page = alice.get("/").get_data(as_text=True)
     assert 'id="chat-queue-indicator"' in page and 'data-style="text"' in page
     saved = alice.post("/agent/api/preferences", json={"indicator_style": "bubble",
-                                                       "notify_sound": True})
+                                                       "notify_sound": True,
+                                                       "alert_in_focus": False})
     assert saved.status_code == 200
     assert saved.get_json()["preferences"] == {
         "indicator_style": "bubble", "effective_indicator_style": "bubble",
-        "notify_desktop": False, "notify_sound": True}
+        "notify_desktop": False, "notify_sound": True, "alert_in_focus": False}
     assert 'data-style="bubble"' in alice.get("/my-work").get_data(as_text=True)
     for body, field in [({"indicator_style": "blink"}, "indicator_style"),
                         ({"notify_sound": "yes"}, "notify_sound"),
+                        ({"alert_in_focus": 1}, "alert_in_focus"),
                         ({"theme": "dark"}, "theme")]:
         response = alice.post("/agent/api/preferences", json=body)
         assert response.status_code == 400 and response.get_json()["field"] == field

@@ -75,15 +75,15 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     expect(page.get_by_label("E-mail")).to_have_attribute("aria-invalid", "true")
     assert desk.query("select count(*) from chat") == [(1,)]
 
-    # The request: SR number, place in the queue, and nobody online yet (said honestly).
+    # The request: SR number, place in the queue, and nobody available yet (said honestly).
     page.get_by_label("E-mail").fill("erin@example.com")
     page.get_by_role("button", name="Start chat").click()
     sr_number = widget.sr_number()
     chat_id = widget.stored_chat()["chatId"]
     expect(widget.root.locator(".position")).to_have_text("You are number 2 in line.")
     expect(widget.root.locator(".agents")).to_contain_text(
-        f"Your request {sr_number} stays open and the desk will follow up by e-mail to "
-        "erin@example.com")
+        f"Your request {sr_number} stays open: wait here, or the desk will follow up by e-mail "
+        "to erin@example.com")
     expect(widget.root).to_have_attribute("data-connection", "online")
     expect(widget.composer).to_be_focused()
     shoot(page, "waiting")
@@ -93,7 +93,7 @@ def test_end_user_chats_with_an_agent_from_a_customer_page(widget_desk, new_cont
     login(agent_page, desk.server.url, "alice")
     agent_page.goto(desk.server.url + "/")
     console = Console(agent_page)
-    expect(widget.root.locator(".agents")).to_have_text("1 agent is online.")  # told live
+    expect(widget.root.locator(".agents")).to_have_text("1 agent is available.")  # told live
     expect(console.accept(first["chat_id"]).root).to_be_visible()
     expect(widget.root.locator(".position")).to_have_text("You are next in line.")
     # Let the console settle (it redraws its waiting list on queue events) before the next click.

@@ -32,7 +32,9 @@ def test_batch_equals_one_by_one_with_waiting_chats_and_agents_online(desk):
     assert alice["Software"]["agents_online"] == 2  # alice and bob, bob counted once
     assert alice["Hardware"]["agents_online"] == 1
     assert bob["Network"]["agents_online"] == 1
-    assert states[desk.maria.id] == {"queues": [], "total": 0, "oldest_wait_seconds": None}
+    maria = states[desk.maria.id]
+    assert (maria["queues"], maria["total"], maria["oldest_wait_seconds"]) == ([], 0, None)
+    assert maria["agent"]["status"] == "offline"  # no console open
 
 
 def test_no_users_no_queries_needed(desk):

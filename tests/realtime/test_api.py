@@ -25,9 +25,10 @@ def test_chat_request_opens_sr_and_returns_a_token_for_that_chat(app, desk, clie
     assert reply.status_code == 201
     body = reply.get_json()
     assert set(body) == {"chat_id", "sr_number", "visitor_token", "queue", "position",
-                         "agents_online", "token_expires_in"}
+                         "agents_online", "agents_available", "token_expires_in"}
     assert body["queue"] == {"id": desk.software.id, "name": "Software"}
     assert body["position"] == 1 and body["agents_online"] == 0
+    assert body["agents_available"] == 0
     chat = chat_for_visitor_token(app.config["SECRET_KEY"], body["visitor_token"])
     assert chat.id == body["chat_id"] and chat.status == ChatStatus.WAITING
     assert chat.service_request.number == body["sr_number"]

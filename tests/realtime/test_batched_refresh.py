@@ -44,7 +44,8 @@ def test_abandoning_many_waiting_chats_refreshes_their_queue_once(app, desk, cli
     assert sorted(abandoned) == sorted(gone)
     # The one still waiting moved from 6th to 1st: told once, with the final position.
     assert received(visitor, "/chat", "queue_position") == [
-        {"chat_id": stays, "position": 1, "agents_online": 1}]
+        {"chat_id": stays, "position": 1, "agents_online": 1,
+         "agents_available": 1}]
     events = agent.get_received("/queue")
     left = [e["args"][0]["chat_id"] for e in events if e["name"] == "chat_left"]
     assert sorted(left) == sorted(gone)  # each chat that left is still named

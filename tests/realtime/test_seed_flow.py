@@ -53,7 +53,8 @@ def seed_flow(live_server, peers):
     history = erin.wait("history")
     assert history["status"] == "WAITING"
     assert [m["body"] for m in history["messages"]] == ["Outlook asks for my password <again>"]
-    assert erin.wait("queue_position") == {"chat_id": chat_id, "position": 1, "agents_online": 2}
+    assert erin.wait("queue_position") == {"chat_id": chat_id, "position": 1, "agents_online": 2,
+                                           "agents_available": 2}
 
     accepted = alice.call("accept", {"chat_id": chat_id}, "/queue")
     assert accepted["ok"] is True and accepted["chat"]["status"] == "ACTIVE"

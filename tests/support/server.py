@@ -48,6 +48,8 @@ class LiveServer:
             "ASYNC_MODE": "eventlet",
             "RATELIMIT_ENABLED": "false",
             "MAIL_WORKER_INTERVAL": "0",
+            # As in TestingConfig: stories hand many chats to one agent.
+            "CHAT_MAX_PER_AGENT": "1000",
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.extra_env)

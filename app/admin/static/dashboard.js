@@ -70,6 +70,7 @@ function renderQueueTable(queues) {
     const cells = [
       ["", q.name], ["text-right waiting", String(q.waiting)],
       ["text-right oldest", duration(q.oldest_wait_seconds)], ["text-right online", String(q.agents_online)],
+      ["text-right available", String(q.agents_available ?? 0)],
     ];
     for (const [cls, text] of cells) {
       const td = document.createElement("td");

@@ -82,6 +82,15 @@ function accept(chat, button) {
   });
 }
 
+// An offer accepted from the Welcome bar's card opens here like an accept from the list.
+window.addEventListener("desk:accepted", ({ detail: chat }) => {
+  waiting.delete(chat.chat_id);
+  drawWaiting();
+  const view = openChat(chat);
+  select(view.chatId);
+  view.loadHistory();
+});
+
 queueSocket.on("connect", refreshWaiting);
 // The Welcome bar opened the shared connection first: it may be up before this module ran.
 if (queueSocket.connected) refreshWaiting();

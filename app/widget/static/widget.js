@@ -500,7 +500,8 @@
       open: true, token: body.visitor_token, chatId: body.chat_id, sr: body.sr_number,
       queue: queueName(body.queue) || values.queue, name: values.name, email: values.email,
       phone: values.phone, status: "WAITING", position: body.position,
-      agentsOnline: body.agents_online, agent: null, pending: []
+      agentsOnline: body.agents_online, agentsAvailable: body.agents_available,
+      agent: null, pending: []
     };
     save();
     fieldInput("question").value = "";
@@ -530,14 +531,17 @@
     if (!waiting) return;
     ui.srLine.textContent = t("sr_open", { sr: store.sr || "" });
     ui.position.textContent = positionText();
-    var online = store.agentsOnline;
-    ui.waiting.classList.toggle("nobody", online === 0);
-    if (online === 0) {
+    // Agents available with a free seat (a server before availability sends only those
+    // online): "no agent available" follows who can take the chat, not open consoles.
+    var free = store.agentsAvailable !== undefined ? store.agentsAvailable : store.agentsOnline;
+    ui.waiting.classList.toggle("nobody", free === 0);
+    ui.waiting.setAttribute("data-agents-available", free === undefined ? "" : String(free));
+    if (free === 0) {
       ui.agents.textContent = t("no_agents", {
         sr: store.sr || "", email: store.email ? t("no_agents_email", { email: store.email }) : ""
       });
-    } else if (online > 0) {
-      ui.agents.textContent = online === 1 ? t("agents_online_1") : t("agents_online_n", { n: online });
+    } else if (free > 0) {
+      ui.agents.textContent = free === 1 ? t("agents_available_1") : t("agents_available_n", { n: free });
     } else {
       ui.agents.textContent = "";
     }
@@ -1417,8 +1421,11 @@
       var moved = event.position !== store.position;
       store.position = event.position;
       if (event.agents_online !== undefined) store.agentsOnline = event.agents_online;
+      var wasNobody = store.agentsAvailable === 0;
+      if (event.agents_available !== undefined) store.agentsAvailable = event.agents_available;
       save();
       renderWaiting();
+      if (wasNobody && store.agentsAvailable > 0 && store.status === "WAITING") announce(t("agent_available_now"));
       if (moved && store.status === "WAITING") announce(positionText());
     });
     socket.on("agent_joined", function (event) {
