@@ -8,7 +8,16 @@ import threading
 from flask import current_app, request
 
 from app import wire
-from app.desk import availability, chat_access, chats, notes, people, presence, supervision
+from app.desk import (
+    availability,
+    chat_access,
+    chats,
+    handover,
+    notes,
+    people,
+    presence,
+    supervision,
+)
 from app.desk.errors import Forbidden, ValidationError
 from app.desk.validation import clean_id
 from app.models import SenderRole
@@ -255,10 +264,21 @@ class ChatNamespace(DeskNamespace):
         after_id = _optional_id(payload.get("after_id"), "after_id")
         return {"ok": True, **publisher.history_payload(chat, after_id, for_agent=client.is_agent)}
 
-    @fields("chat_id", "queue", optional=("note",))
+    @fields("chat_id", optional=("queue", "agent", "note"))
     def on_transfer(self, client: SocketClient, payload: dict) -> dict:
+        """To another queue (the chat waits there again) or to another agent of its queue
+        (the chat stays live: `agent`, his user id or username)."""
         if not client.is_agent:
             raise AGENT_ONLY
+        if ("queue" in payload) == ("agent" in payload):
+            raise ValidationError("invalid", "Send either queue or agent.", "queue")
+        if "agent" in payload:
+            if "note" in payload:
+                raise ValidationError("invalid", "A note goes with a transfer to a queue.",
+                                      "note")
+            chat = handover.hand_over(payload["chat_id"], load_agent(client), payload["agent"])
+            return {"ok": True, "chat_id": chat.id,
+                    "to_agent": {"id": chat.agent_id, "name": chat.agent.display_name}}
         chat = notes.transfer_with_note(payload["chat_id"], load_agent(client),
                                         payload["queue"], payload.get("note"))
         return {"ok": True, "chat_id": chat.id,

@@ -176,3 +176,43 @@ def test_two_accepts_at_once_never_pass_the_agents_capacity(app, online, databas
         assert len(won) == 1, results
         assert [r.code for r in results if isinstance(r, DeskError)] == ["at_capacity"]
         chats.close_chat(won[0], by=SenderRole.AGENT, agent=db.session.get(User, alice_id))
+
+
+def test_a_chat_handed_to_an_agent_at_capacity_is_refused_and_stays(online, app):
+    from app.desk import handover
+
+    desk = online
+    app.config["CHAT_MAX_PER_AGENT"] = 1
+    mine, bobs = ask(1), ask(2)
+    chats.accept_chat(mine.id, fresh(desk.alice))
+    chats.accept_chat(bobs.id, fresh(desk.bob))  # bob is full
+
+    with pytest.raises(DeskError) as refused:
+        handover.hand_over(mine.id, fresh(desk.alice), "bob")
+    assert refused.value.code == "at_capacity"
+    db.session.rollback()
+    assert db.session.get(Chat, mine.id, populate_existing=True).agent_id == desk.alice.id
+
+    chats.close_chat(bobs.id, by=SenderRole.AGENT, agent=fresh(desk.bob))
+    moved = handover.hand_over(mine.id, fresh(desk.alice), "bob")
+    assert (moved.agent_id, moved.status) == (desk.bob.id, ChatStatus.ACTIVE)
+    assert moved.service_request.owner_id == desk.bob.person_id
+
+
+def test_a_chat_is_handed_only_to_an_available_agent_of_its_queue(online):
+    from app.desk import handover
+
+    desk = online
+    chat = ask(1)
+    chats.accept_chat(chat.id, fresh(desk.alice))
+    availability.set_status(desk.bob, "away")
+    cases = [("bob", "not_available"), ("maria", "not_your_queue"), ("nobody", "unknown_agent"),
+             ("alice", "same_agent")]
+    for target, code in cases:
+        with pytest.raises(DeskError) as refused:
+            handover.hand_over(chat.id, fresh(desk.alice), target)
+        assert refused.value.code == code, target
+        db.session.rollback()
+    with pytest.raises(DeskError) as refused:  # only the chat's agent hands it over
+        handover.hand_over(chat.id, fresh(desk.bob), "alice")
+    assert refused.value.code == "not_yours"

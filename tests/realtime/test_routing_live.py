@@ -114,3 +114,24 @@ def test_auto_routing_offers_a_chat_to_an_agent_on_the_other_process(two_servers
     # Nobody else to offer it to: it waits in the queue, where bob may still pick it.
     assert bob.call("waiting_list", {}, "/queue")["chats"][-1]["chat_id"] == third["chat_id"]
     assert bob.call("accept", {"chat_id": third["chat_id"]}, "/queue")["ok"] is True
+
+
+def test_a_live_chat_handed_to_an_agent_on_the_other_process(two_servers, peers):
+    a, b = two_servers
+    alice = peers.agent(a, "alice")
+    bob = peers.agent(b, "bob")
+    made = request_chat(a.url, email="hana@example.org")  # Software: routed by hand
+    erin = peers.visitor(a, made["visitor_token"])
+    assert alice.call("accept", {"chat_id": made["chat_id"]}, "/queue")["ok"] is True
+
+    moved = alice.call("transfer", {"chat_id": made["chat_id"], "agent": "bob"})
+
+    assert moved["ok"] is True and moved["to_agent"]["name"] == "Bob Builder"
+    opened = bob.wait("history", "/chat", lambda h: h["chat_id"] == made["chat_id"])
+    assert opened["status"] == "ACTIVE" and opened["chat"]["agent"] == "Bob Builder"
+    assert erin.wait("agent_joined", "/chat", lambda j: j["agent"] == "Bob Builder")
+    again = alice.call("transfer", {"chat_id": made["chat_id"], "agent": "bob"})
+    assert (again["ok"], again["error"]) == (False, "not_yours")
+    both = alice.call("transfer", {"chat_id": made["chat_id"], "agent": "bob",
+                                   "queue": "Network"})
+    assert both["error"] == "invalid"
