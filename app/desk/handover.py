@@ -35,7 +35,7 @@ def hand_over(chat_id: object, agent: User, to_agent: object, *,
               by_manager: bool = False) -> Chat:
     """`agent` (the chat's agent, or a manager with `by_manager`) hands the live chat to
     `to_agent`, who must be able to take it now."""
-    from app.desk.chats import get_chat
+    from app.desk.chats import get_chat, take_seqs
 
     chat = get_chat(chat_id)
     if chat.status != ChatStatus.ACTIVE or (chat.agent_id != agent.id and not by_manager):
@@ -66,7 +66,8 @@ def hand_over(chat_id: object, agent: User, to_agent: object, *,
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
                        body=f"{previous.display_name} handed the chat to "
                             f"{target.display_name}.",
-                       client_id=f"handover-{int(now.timestamp() * 1000)}", sent_at=now)
+                       client_id=f"handover-{int(now.timestamp() * 1000)}", sent_at=now,
+                       seq=take_seqs(chat.id, 1))
     db.session.add(note)
     db.session.flush()
     events.record(
