@@ -38,7 +38,9 @@ def cluster(tmp_path_factory):
     running = start_cluster(
         run_dir, databases.create_postgres_database(), REDIS_URL, f"sdc-{uuid.uuid4().hex}",
         {"LOG_FORMAT": "json", "WIDGET_ALLOWED_ORIGINS": WIDGET_ORIGIN,
-         "CHAT_REQUEST_RATE_LIMIT": "1000 per minute", "SECRET_KEY": "cluster-test-" + "c" * 32})
+         "CHAT_REQUEST_RATE_LIMIT": "1000 per minute",
+         "CHAT_MAX_PER_AGENT": "10",  # the chats of this module's tests add up on alice
+         "SECRET_KEY": "cluster-test-" + "c" * 32})
     yield running
     state = running.state()
     assert running.stop() == 0, running.output_text()[-3000:]
