@@ -166,20 +166,25 @@ def client(app):
 
 def seeded_database(kind: str, tmp_path) -> str:
     """A file or PostgreSQL database migrated to head with the demo loaded (for live servers)."""
-    from app import create_app, demo
-    from app.extensions import db
-
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     else:
         url = databases.create_postgres_database()
+    load_demo(url)
+    return url
+
+
+def load_demo(url: str) -> None:
+    """Create the schema of an empty database and load the demo desk into it."""
+    from app import create_app, demo
+    from app.extensions import db
+
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with application.app_context():
         db.create_all()
         demo.seed_demo()
         db.session.remove()
         db.engine.dispose()
-    return url
 
 
 @pytest.fixture(params=BACKENDS)

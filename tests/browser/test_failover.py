@@ -18,6 +18,7 @@ from tests.browser.conftest import login
 from tests.browser.pages import Console, Widget
 from tests.conftest import seeded_database
 from tests.support.server import LiveServer, free_port
+from tests.support.tcp import join
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 pytestmark = [pytest.mark.fault,
@@ -57,22 +58,7 @@ class FailoverProxy:
         else:
             client.close()
             return
-        for source, target in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, target):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        join(client, upstream)
 
     def close(self) -> None:
         self.listener.close()

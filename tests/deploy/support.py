@@ -24,6 +24,7 @@ from pathlib import Path
 import requests
 
 from tests.support.server import ROOT, free_port
+from tests.support.tcp import join
 
 SCRIPT = ROOT / "deploy" / "cluster.py"
 
@@ -55,22 +56,7 @@ class SourceRelay:
                 client.close()
                 continue
             self.open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            join(client, upstream)
 
     def close(self) -> None:
         self.listener.close()

@@ -4,99 +4,13 @@ start at will; never the shared ones. Two server processes use them."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
-import time
 import uuid
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from tests.support.server import LiveServer, free_port
-
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    """initdb and the server refuse to run as root: run them as the postgres user then."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *args]
-    return args
-
-
-class PrivateRedis:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> PrivateRedis:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
-            self.process = None
-
-
-class PrivatePostgres:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="sdc-fault-pg-"))
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        self.data = self.dir / "data"
-        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A",
-                                     "trust", "-U", "postgres", "--no-sync"]),
-                       check=True, capture_output=True)
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    def start(self) -> PrivatePostgres:
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c max_connections=200")
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o",
-                                     options, "-l", str(self.dir / "log"), "-w", "start"]),
-                       check=True, capture_output=True)
-        return self
-
-    def stop(self) -> None:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m",
-                                     "fast", "-w", "stop"]), capture_output=True)
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def create_database(self) -> str:
-        name = f"sdc_fault_{uuid.uuid4().hex[:8]}"
-        engine = sa.create_engine(self.url().replace("postgresql://", "postgresql+psycopg://"),
-                                  isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return self.url(name)
+from tests.conftest import load_demo
+from tests.support.private_services import PrivatePostgres, PrivateRedis
+from tests.support.server import LiveServer
 
 
 @pytest.fixture(scope="package")
@@ -116,16 +30,8 @@ def postgres_instance():
 @pytest.fixture(scope="package")
 def desk_database(postgres_instance):
     """The demo desk on the private PostgreSQL."""
-    from app import create_app, demo
-    from app.extensions import db
-
     url = postgres_instance.create_database()
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
-    with application.app_context():
-        db.create_all()
-        demo.seed_demo()
-        db.session.remove()
-        db.engine.dispose()
+    load_demo(url)
     return url
 
 

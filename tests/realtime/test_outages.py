@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +10,8 @@ import sqlalchemy as sa
 from tests.conftest import seeded_database
 from tests.realtime.peers import request_chat
 from tests.support import databases
-from tests.support.server import LiveServer, free_port
+from tests.support.private_services import PrivateRedis
+from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.live
 
@@ -48,40 +47,6 @@ def test_database_outage_shows_on_the_indicator_and_clears(tmp_path, peers):
             conn.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
         admin.dispose()
         server.stop()
-
-
-class PrivateRedis:
-    """A throw-away redis-server on a free loopback port, so it can be stopped mid-test."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> PrivateRedis:
-        import redis
-
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return self
-            except redis.RedisError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
