@@ -214,25 +214,22 @@ def end_offline_grace(grace_seconds: float | None = None) -> list[int]:
 
 # --- who can take a chat ------------------------------------------------------------------
 
-def _active_counts():
-    return (select(Chat.agent_id, func.count(Chat.id).label("n"))
-            .where(Chat.status == ChatStatus.ACTIVE).group_by(Chat.agent_id).subquery())
-
-
 def available_by_queue(queue_ids: list[int]) -> dict[int, int]:
     """Available agents with a free seat, per queue, in one grouped query."""
     if not queue_ids:
         return {}
-    active = _active_counts()
+    # Each candidate's live chats counted by the (agent, status) index: never a scan of
+    # every live chat of the desk.
+    active = (select(func.count(Chat.id)).where(Chat.agent_id == User.id,
+                                                  Chat.status == ChatStatus.ACTIVE)
+              .correlate(User).scalar_subquery())
     return {queue_id: int(count) for queue_id, count in db.session.execute(
         select(group_members.c.group_id, func.count(func.distinct(User.id)))
         .select_from(User)
         .join(group_members, group_members.c.person_id == User.person_id)
-        .outerjoin(active, active.c.agent_id == User.id)
         .where(group_members.c.group_id.in_(queue_ids), User.is_enabled.is_(True),
                User.status == AgentStatus.AVAILABLE.value, online_clause(User.id),
-               func.coalesce(active.c.n, 0)
-               < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
+               active < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
         .group_by(group_members.c.group_id))}
 
 
