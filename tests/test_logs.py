@@ -17,17 +17,26 @@ CHAT = {"name": "Erin End-User", "email": "erin@example.org", "queue": "Software
 
 
 @pytest.fixture
-def json_lines():
-    """What the app logs meanwhile, as LOG_FORMAT=json writes it."""
+def log_at():
+    """What the app logs meanwhile at a level, as LOG_FORMAT=json writes it."""
     stream = io.StringIO()
     handler = logs.make_handler(json_format=True, stream=stream)
     root = logging.getLogger()
     root.addHandler(handler)
     level = root.level
-    root.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    def start(new_level: int):
+        root.setLevel(new_level)
+        return lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    yield start
     root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture
+def json_lines(log_at):
+    return log_at(logging.INFO)
 
 
 def test_each_request_has_an_id_on_its_log_line_and_in_the_response(client, desk, json_lines):
@@ -49,7 +58,8 @@ def test_each_request_has_an_id_on_its_log_line_and_in_the_response(client, desk
     assert all(line["level"] and line["time"].endswith("Z") for line in lines)
 
 
-def test_desk_events_are_logged_without_what_people_wrote(client, desk, json_lines):
+def test_desk_events_are_logged_without_what_people_wrote(client, desk, log_at):
+    json_lines = log_at(logging.DEBUG)
     made = client.post("/api/chat-requests", json=CHAT).get_json()
     chats.accept_chat(made["chat_id"], desk.alice)
     chats.post_message(made["chat_id"], chats.Sender.agent(desk.alice), "secret-body-42", "m-1")
@@ -62,6 +72,15 @@ def test_desk_events_are_logged_without_what_people_wrote(client, desk, json_lin
     assert all(line["chat_id"] == made["chat_id"] and line["message_id"] for line in posted)
     text = json.dumps(lines)
     assert "secret-body-42" not in text and "erin@example.org" not in text
+
+
+def test_a_line_per_stored_message_only_at_debug(client, desk, json_lines):
+    """At the default level the desk's life cycle is logged, not every message."""
+    made = client.post("/api/chat-requests", json=CHAT).get_json()
+    chats.accept_chat(made["chat_id"], desk.alice)
+    chats.post_message(made["chat_id"], chats.Sender.agent(desk.alice), "hello", "m-1")
+    events = [line.get("event") for line in json_lines()]
+    assert "ChatAccepted" in events and "MessagePosted" not in events
 
 
 def test_text_lines_carry_the_ids_too():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -449,26 +449,42 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
     connection = db.session.connection()
     if connection.dialect.name == "postgresql" and not files:
         return (*_store_in_one_statement(connection, valid, now), {})
-    visitor_chats = {chat for _, chat, sender, _, _ in valid if sender.role != SenderRole.AGENT}
-    agent_pairs = {(chat, sender.user_id) for _, chat, sender, _, _ in valid
-                   if sender.role == SenderRole.AGENT}
-    open_chats = _stamp_visitor_chats(connection, visitor_chats, now) if visitor_chats else {}
-    live_chats = _stamp_agent_chats(connection, agent_pairs, now) if agent_pairs else {}
-    accepted, refused = [], []
-    for item in valid:
-        _, chat, sender, _, _ = item
-        if sender.role == SenderRole.AGENT:
-            ok = live_chats.get(chat, -1) == sender.user_id
-        else:
-            ok = chat in open_chats
-        (accepted if ok else refused).append(item)
+    # Files are checked first: a draft naming a file it may not send takes no seq.
     file_refusals = attachments.unusable(connection, {
         index: (chat, sender.role, sender.user_id, files[index])
-        for index, chat, sender, _, _ in accepted if index in files}) if files else {}
-    if file_refusals:
-        refused += [item for item in accepted if item[0] in file_refusals]
-        accepted = [item for item in accepted if item[0] not in file_refusals]
-    seqs = _take_seqs_of_many(connection, [item[1] for item in accepted])
+        for index, chat, sender, _, _ in valid if index in files}) if files else {}
+    # The drafts' chats, locked until the commit (FOR UPDATE; SQLite has one writer), so
+    # nothing changes between this check and the messages: open for the end user, live and
+    # his for an agent.
+    state = {row.id: row for row in connection.execute(
+        _CHAT_STATES, {"keys": sorted({item[1] for item in valid})})}
+
+    def takes(chat: int, sender: Sender) -> bool:
+        row = state.get(chat)
+        if row is None:
+            return False
+        if sender.role == SenderRole.AGENT:
+            return row.status == ChatStatus.ACTIVE and row.agent_id == sender.user_id
+        return row.status in OPEN_STATES
+
+    accepted, refused = [], []
+    for item in valid:
+        (accepted if takes(item[1], item[2]) and item[0] not in file_refusals else refused
+         ).append(item)
+    # A draft its chat refuses anyway is told why by its chat (_refusal), not by its files.
+    file_refusals = {item[0]: file_refusals[item[0]] for item in valid
+                     if item[0] in file_refusals and takes(item[1], item[2])}
+    following = {chat: row.last_seq for chat, row in state.items()}
+    seqs = []
+    for _, chat, _, _, _ in accepted:
+        following[chat] += 1
+        seqs.append(following[chat])
+    # Each chat that takes messages: its activity stamped and its seq counter moved on, by
+    # one statement built once (an executemany: no SQL compiled per batch).
+    taken = sorted({chat for _, chat, _, _, _ in accepted})
+    if taken:
+        connection.execute(_TAKE_SEQS, [{"key": chat, "last": following[chat], "now": now}
+                                        for chat in taken])
     rows = [{"chat_id": chat, "sender_role": sender.role, "sender_name": sender.name,
              "user_id": sender.user_id, "body": text, "client_id": client_id, "sent_at": now,
              "seq": seq}
@@ -485,7 +501,7 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
         payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id,
                                seq, carried)
         stored.append((index, payload))
-        agent_id = open_chats.get(chat) if sender.role != SenderRole.AGENT else sender.user_id
+        agent_id = state[chat].agent_id
         events.record(events.MessagePosted(chat, payload, agent_id))
     return stored, refused, file_refusals
 
@@ -576,75 +592,26 @@ def _clean_draft(draft: Draft, *, with_files: bool) -> tuple[int, Sender, str, s
     return chat_key, draft.sender, text, client_id
 
 
-def _stamp_visitor_chats(connection, chat_ids: set[int], now: datetime) -> dict[int, int | None]:
-    """Stamp the open chats among these; {chat id: its agent id} of those stamped."""
-    table = Chat.__table__
-    if connection.dialect.update_returning:
-        return dict(connection.execute(_STAMP_OPEN_RETURNING,
-                                       {"keys": sorted(chat_ids), "now": now}).all())
-    connection.execute(_STAMP_OPEN, {"keys": sorted(chat_ids), "now": now})
-    return dict(connection.execute(
-        select(table.c.id, table.c.agent_id).where(table.c.id.in_(sorted(chat_ids)),
-                                                   _is_open(table))).all())
-
-
-def _stamp_agent_chats(connection, pairs: set[tuple[int, int]], now: datetime
-                       ) -> dict[int, int]:
-    """Stamp the live chats among these (chat id, agent id) pairs; {chat id: agent id}."""
-    table = Chat.__table__
-    mine = and_(table.c.status == ChatStatus.ACTIVE,
-                tuple_(table.c.id, table.c.agent_id).in_(sorted(pairs)))
-    statement = update(table).where(mine).values(last_activity_at=now)
-    if connection.dialect.update_returning:
-        return dict(connection.execute(statement.returning(table.c.id, table.c.agent_id)).all())
-    connection.execute(statement)
-    return dict(connection.execute(select(table.c.id, table.c.agent_id).where(mine)).all())
-
-
-def _is_open(table):
-    # Two equalities, not IN: an IN list is expanded on every execution.
-    return or_(table.c.status == OPEN_STATES[0], table.c.status == OPEN_STATES[1])
-
-
 # Built once, so that SQLAlchemy computes its cache key once.
-_STAMP_OPEN = (update(Chat.__table__)
-               .where(Chat.__table__.c.id.in_(bindparam("keys", expanding=True)),
-                      _is_open(Chat.__table__))
-               .values(last_activity_at=bindparam("now")))
-_STAMP_OPEN_RETURNING = _STAMP_OPEN.returning(Chat.__table__.c.id, Chat.__table__.c.agent_id)
+_TAKE_SEQS = (update(Chat.__table__).where(Chat.__table__.c.id == bindparam("key"))
+              .values(last_activity_at=bindparam("now"), last_seq=bindparam("last")))
+_CHAT_STATES = select(Chat.__table__.c.id, Chat.__table__.c.status, Chat.__table__.c.agent_id,
+                      Chat.__table__.c.last_seq).where(
+    Chat.__table__.c.id.in_(bindparam("keys", expanding=True))).order_by(
+    Chat.__table__.c.id).with_for_update()
 
 
 def take_seqs(chat_id: int, count: int) -> int:
     """Reserve the next `count` seqs of a chat in the current transaction (its row stays
     locked until the commit, so nobody else takes them); returns the first."""
-    return _take_seqs_of_many(db.session.connection(), [chat_id] * count)[0]
+    connection = db.session.connection()
+    connection.execute(_BUMP_SEQ, {"key": chat_id, "n": count})
+    return connection.execute(_SEQ_OF, {"key": chat_id}).scalar_one() - count + 1
 
 
-def _take_seqs_of_many(connection, chat_ids: list[int]) -> list[int]:
-    """One seq for each entry (a chat id per message to store, in storing order): each
-    chat's counter moves on by its number of messages, in one UPDATE ... RETURNING for them
-    all (and a SELECT where the database cannot return from an UPDATE)."""
-    if not chat_ids:
-        return []
-    counts: dict[int, int] = {}
-    for chat_id in chat_ids:
-        counts[chat_id] = counts.get(chat_id, 0) + 1
-    table = Chat.__table__
-    keys = sorted(counts)
-    statement = update(table).where(table.c.id.in_(keys)).values(
-        last_seq=table.c.last_seq + case(counts, value=table.c.id))
-    if connection.dialect.update_returning:
-        last = dict(connection.execute(statement.returning(table.c.id, table.c.last_seq)).all())
-    else:
-        connection.execute(statement)
-        last = dict(connection.execute(select(table.c.id, table.c.last_seq)
-                                       .where(table.c.id.in_(keys))).all())
-    following = {chat_id: last[chat_id] - count for chat_id, count in counts.items()}
-    seqs = []
-    for chat_id in chat_ids:
-        following[chat_id] += 1
-        seqs.append(following[chat_id])
-    return seqs
+_BUMP_SEQ = (update(Chat.__table__).where(Chat.__table__.c.id == bindparam("key"))
+             .values(last_seq=Chat.__table__.c.last_seq + bindparam("n")))
+_SEQ_OF = select(Chat.__table__.c.last_seq).where(Chat.__table__.c.id == bindparam("key"))
 
 
 def _insert_messages(connection, rows: list[dict]) -> list[int]:

@@ -23,6 +23,7 @@ from app.models import OutboxStatus, Webhook, WebhookDelivery, utcnow
 
 _WRITTEN = "integration.deliveries_written"
 _INSERT = insert(WebhookDelivery.__table__)
+_ENABLED = select(Webhook.id, Webhook.events).where(Webhook.is_enabled.is_(True))
 
 
 def init_app(app: Flask) -> None:
@@ -34,8 +35,7 @@ def init_app(app: Flask) -> None:
 def subscribers(session: Session, names: set[str]) -> dict[str, list[int]]:
     """Enabled webhooks by the event names they take (among ``names``)."""
     result: dict[str, list[int]] = {}
-    for webhook_id, subscribed in session.execute(
-            select(Webhook.id, Webhook.events).where(Webhook.is_enabled.is_(True))):
+    for webhook_id, subscribed in session.execute(_ENABLED):
         for name in set((subscribed or "").split(",")) & names:
             result.setdefault(name, []).append(webhook_id)
     return result
