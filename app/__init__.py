@@ -67,7 +67,10 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         ping_timeout=10,
         json=SocketJSON,
     )
+    from app.realtime import outbox
     from app.realtime.transport_guard import PollingBodyGuard
+
+    outbox.install(socketio.server.eio, app.config["SOCKET_OUTBOX_MAX_BYTES"])
 
     app.wsgi_app = PollingBodyGuard(app.wsgi_app, socketio.server.eio, MAX_HTTP_BUFFER_SIZE)
     hops = app.config.get("TRUSTED_PROXIES") or 0

@@ -88,6 +88,10 @@ class Config:
         # Per-socket flood limit (token bucket): average events per second and burst size.
         self.SOCKET_EVENTS_PER_SECOND = float(env.get("SOCKET_EVENTS_PER_SECOND", "5"))
         self.SOCKET_EVENT_BURST = int(env.get("SOCKET_EVENT_BURST", "20"))
+        # Bytes that may wait to be sent to one connection: a client that stops reading is
+        # dropped past it (it reconnects and fetches what it missed by seq).
+        self.SOCKET_OUTBOX_MAX_BYTES = int(env.get("SOCKET_OUTBOX_MAX_BYTES",
+                                                   str(8 * 1024 * 1024)))
         # Seconds between a server process's heartbeats; one silent for 3 beats is dead (its
         # agents count offline, its waiting end users as gone).
         self.PRESENCE_HEARTBEAT = float(env.get("PRESENCE_HEARTBEAT", "2"))
