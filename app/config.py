@@ -67,6 +67,9 @@ class Config:
         # on disk. On by default: an acknowledged message survives a crash of the database too.
         # Off is faster, and a database crash may lose the last ~0.6 s of them (README).
         self.CHAT_MESSAGE_SYNC_COMMIT = _bool(env.get("CHAT_MESSAGE_SYNC_COMMIT"), True)
+        # PostgreSQL: batches of chat messages written at once, each on a connection of its
+        # own (one waits for the disk while the next is written). SQLite: always one.
+        self.CHAT_MESSAGE_WRITERS = int(env.get("CHAT_MESSAGE_WRITERS", "2"))
         # Seconds a waiting visitor may stay disconnected before the chat is ABANDONED.
         self.CHAT_ABANDON_GRACE = int(env.get("CHAT_ABANDON_GRACE", "60"))
         # Seconds without a message before an active chat is closed (Control Desk's chat timeout).

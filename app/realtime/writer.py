@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import deque
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chats
 from app.desk.errors import DeskError, server_error, unavailable
+from app.desk.validation import clean_id
 from app.extensions import db
 from app.realtime.base import origin_sid, session_scope
 from app.realtime.rooms import CHAT_NS
@@ -47,15 +49,23 @@ class _Pending:
 
 
 class MessageWriter:
-    """One per Socket.IO server (process): the single task that writes chat messages."""
+    """One per Socket.IO server (process): the task that writes chat messages.
+
+    On PostgreSQL it keeps up to CHAT_MESSAGE_WRITERS batches in flight, each on a lane with
+    a connection of its own: while one batch waits for its commit to reach the disk, the
+    next is written. Two batches in flight never share a chat (a draft whose chat is being
+    written waits for the next batch), so a chat's messages are stored, numbered and
+    published in the order they came, and writers never wait for each other's row locks.
+    SQLite has one writer at a time: one lane.
+    """
 
     def __init__(self, server) -> None:
         self._server = server  # socketio.Server: its async mode's tasks and events
         self._pending: deque[_Pending] = deque()
         self._done_event = _one_shot_event_factory(server)
         self._wakeup = server.eio.create_event()
-        self._connection = None  # (app, Connection, last used): the writer's own
-        self._busy = False  # a batch is being written
+        self._lanes: list[_Lane] = []
+        self._in_flight: dict[_Lane, set] = {}  # a busy lane: the chats of its batch
         server.start_background_task(self._run)
 
     def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
@@ -78,7 +88,7 @@ class MessageWriter:
 
     def idle(self) -> bool:
         """Nothing waiting and no batch being written (a graceful stop waits for this)."""
-        return not self._pending and not self._busy
+        return not self._pending and not self._in_flight
 
     def _run(self) -> None:
         while True:
@@ -89,44 +99,72 @@ class MessageWriter:
             self._server.sleep(0)
             self._server.sleep(0)
             while self._pending:
-                batch = [self._pending.popleft()
-                         for _ in range(min(MAX_BATCH, len(self._pending)))]
-                self._busy = True
-                try:
-                    self._write(batch)
-                except Exception:  # noqa: BLE001 - the writer must outlive any one batch
-                    log.exception("message writer failed on %d messages", len(batch))
-                    for item in batch:
-                        if not item.done.is_set():
-                            item.outcome = server_error()
-                            item.done.set()
-                finally:
-                    self._busy = False
+                lane = self._free_lane(self._pending[0].app)
+                batch = self._take_batch() if lane is not None else []
+                if not batch:
+                    break  # every lane busy, or every waiting chat being written: a lane's
+                    # end wakes this loop again
+                self._in_flight[lane] = {_chat_key(item.draft) for item in batch}
+                self._server.start_background_task(self._write_on, lane, batch)
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _free_lane(self, app) -> _Lane | None:
+        wanted = _lanes_for(app)
+        for lane in self._lanes[:wanted]:
+            if lane not in self._in_flight:
+                return lane
+        if len(self._lanes) < wanted:  # a lane (and its connection) when first needed
+            self._lanes.append(_Lane())
+            return self._lanes[-1]
+        return None
+
+    def _take_batch(self) -> list[_Pending]:
+        """Up to MAX_BATCH waiting drafts, in order, but none of a chat being written."""
+        writing = set().union(*tuple(self._in_flight.values())) - {None}
+        batch: list[_Pending] = []
+        later: list[_Pending] = []
+        while self._pending and len(batch) < MAX_BATCH:
+            item = self._pending.popleft()
+            (later if _chat_key(item.draft) in writing else batch).append(item)
+        self._pending.extendleft(reversed(later))
+        return batch
+
+    def _write_on(self, lane: _Lane, batch: list[_Pending]) -> None:
+        try:
+            self._write(lane, batch)
+        except Exception:  # noqa: BLE001 - the writer must outlive any one batch
+            log.exception("message writer failed on %d messages", len(batch))
+            for item in batch:
+                if not item.done.is_set():
+                    item.outcome = server_error()
+                    item.done.set()
+        finally:
+            del self._in_flight[lane]
+            self._wakeup.set()
+
+    def _write(self, lane: _Lane, batch: list[_Pending]) -> None:
         by_app: dict[int, list[_Pending]] = {}
         for item in batch:
             by_app.setdefault(id(item.app), []).append(item)
         for items in by_app.values():
-            outcomes = self._outcomes(items)
+            outcomes = self._outcomes(lane, items)
             for item, outcome in zip(items, outcomes, strict=True):
                 item.outcome = outcome
                 item.done.set()
 
-    def _outcomes(self, items: list[_Pending]) -> list:
+    def _outcomes(self, lane: _Lane, items: list[_Pending]) -> list:
         token = None
         try:
             token = BATCH_ORIGINS.set({key: item.sid for item in items
                                        if (key := _key(item.draft)) is not None})
             with items[0].app.app_context(), \
                     session_scope(f"writing {len(items)} chat messages"):
-                # The session's transaction runs on the writer's own connection: no pool
+                # The session's transaction runs on the lane's own connection: no pool
                 # checkout, and no ping of a pooled connection, per batch.
-                db.session.connection(bind_arguments={"bind": self._own_connection(
+                db.session.connection(bind_arguments={"bind": lane.connection_for(
                     items[0].app)})
                 return chats.post_messages([item.draft for item in items])
         except SQLAlchemyError:
-            self._drop_connection()  # a new one for the next batch, if this one broke
+            lane.drop()  # a new connection for the next batch, if this one broke
             return [unavailable()] * len(items)
         except Exception:  # noqa: BLE001 - the writer must outlive any one batch
             log.exception("error writing %d chat messages", len(items))
@@ -136,36 +174,56 @@ class MessageWriter:
                 BATCH_ORIGINS.reset(token)
 
 
-    def _own_connection(self, app):  # noqa: ANN001
-        """The connection this writer keeps for itself (one per app it writes for)."""
+class _Lane:
+    """Where one batch at a time is written: the connection it keeps for itself (one per
+    app it writes for)."""
+
+    def __init__(self) -> None:
+        self.connection = None  # (app, Connection, last used)
+
+    def connection_for(self, app):  # noqa: ANN001
         now = time.monotonic()
-        if self._connection is not None:
-            owner, connection, used = self._connection
+        if self.connection is not None:
+            owner, connection, used = self.connection
             if owner is not app or connection.closed or connection.invalidated:
-                self._drop_connection()
+                self.drop()
             elif now - used > IDLE_PING_SECONDS:
                 try:
                     connection.exec_driver_sql("SELECT 1")
                     connection.rollback()
                 except SQLAlchemyError:
-                    self._drop_connection()
-        if self._connection is None:
-            self._connection = (app, _writer_connection(app), now)
-        owner, connection, _ = self._connection
-        self._connection = (owner, connection, now)
+                    self.drop()
+        if self.connection is None:
+            self.connection = (app, _writer_connection(app), now)
+        owner, connection, _ = self.connection
+        self.connection = (owner, connection, now)
         return connection
 
-    def _drop_connection(self) -> None:
-        if self._connection is None:
+    def drop(self) -> None:
+        if self.connection is None:
             return
-        _, connection, _ = self._connection
-        self._connection = None
+        _, connection, _ = self.connection
+        self.connection = None
         try:
             # Discarded, never handed back to the pool: it carries the writer's settings.
             connection.invalidate()
             connection.close()
         except SQLAlchemyError:
             log.warning("the message writer's connection did not close cleanly")
+
+
+_LANES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # app -> lanes
+
+
+def _lanes_for(app) -> int:  # noqa: ANN001
+    """Batches in flight at once: CHAT_MESSAGE_WRITERS on PostgreSQL, one on SQLite."""
+    lanes = _LANES.get(app)
+    if lanes is None:
+        with app.app_context():
+            postgresql = db.engine.dialect.name == "postgresql"
+        lanes = _LANES[app] = max(1, int(app.config.get("CHAT_MESSAGE_WRITERS", 2))
+                                  ) if postgresql else 1
+    return lanes
 
 
 def _writer_connection(app):  # noqa: ANN001
@@ -209,6 +267,13 @@ def _one_shot_event_factory(server):
     if server.async_mode == "eventlet":
         return _EventletDone
     return server.eio.create_event
+
+
+def _chat_key(draft: chats.Draft) -> int | None:
+    try:
+        return clean_id(draft.chat_id, "chat_id")
+    except DeskError:
+        return None  # not a valid draft: the desk refuses it
 
 
 def _key(draft: chats.Draft) -> tuple | None:
