@@ -24,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from functools import cache
 
 from flask import Flask, Response, current_app, request
 from prometheus_client import (
@@ -105,8 +106,17 @@ def socket_disconnected(namespace: str, kind: str) -> None:
 
 def socket_event(namespace: str, event_name: str, outcome: str, seconds: float) -> None:
     """A client event was answered (``outcome``: "ok" or the error code)."""
-    SOCKET_EVENTS.labels(namespace, event_name, outcome).inc()
-    SOCKET_EVENT_SECONDS.labels(namespace, event_name).observe(seconds)
+    counter, timer = _socket_event_series(namespace, event_name, outcome)
+    counter.inc()
+    timer.observe(seconds)
+
+
+@cache
+def _socket_event_series(namespace: str, event_name: str, outcome: str):  # noqa: ANN202
+    # The labelled series of a busy event, found once (the labels are few: known event
+    # names and error codes).
+    return (SOCKET_EVENTS.labels(namespace, event_name, outcome),
+            SOCKET_EVENT_SECONDS.labels(namespace, event_name))
 
 
 def outbox_pass(outbox: str, *, sent: int = 0, retrying: int = 0, failed: int = 0) -> None:
@@ -128,10 +138,9 @@ def backend_error(backend: str) -> None:
 
 def on_desk_events(batch: list[object]) -> None:
     for item in batch:
-        name = _snake(type(item).__name__)
-        DESK_EVENTS.labels(name).inc()
+        _desk_event_series(type(item).__name__).inc()
         if isinstance(item, events.MessagePosted):
-            MESSAGES.labels(str(item.message.get("sender", {}).get("role", "?"))).inc()
+            _message_series(str(item.message.get("sender", {}).get("role", "?"))).inc()
         elif isinstance(item, events.ChatAccepted):
             _observe_wait(item.chat_id)
 
@@ -142,6 +151,16 @@ def _observe_wait(chat_id: int) -> None:
     if row is not None and row.accepted_at is not None:
         CHAT_WAIT_SECONDS.observe(max(0.0, (row.accepted_at - row.requested_at)
                                       .total_seconds()))
+
+
+@cache
+def _desk_event_series(event_name: str):  # noqa: ANN202
+    return DESK_EVENTS.labels(_snake(event_name))
+
+
+@cache
+def _message_series(role: str):  # noqa: ANN202
+    return MESSAGES.labels(role)
 
 
 def _snake(name: str) -> str:

@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
 def subscribers(session: Session, names: set[str]) -> dict[str, list[int]]:
     """Enabled webhooks by the event names they take (among ``names``)."""
     result: dict[str, list[int]] = {}
-    for webhook_id, subscribed in session.execute(_ENABLED):
+    for webhook_id, subscribed in session.connection().execute(_ENABLED):
         for name in set((subscribed or "").split(",")) & names:
             result.setdefault(name, []).append(webhook_id)
     return result
