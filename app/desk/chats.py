@@ -398,10 +398,11 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     outcomes: list = [None] * len(drafts)
     valid: list[tuple[int, int, Sender, str, str]] = []
     files: dict[int, tuple[str, ...]] = {}  # draft index -> attachment ids
+    limit = setting("CHAT_MESSAGE_MAX_LENGTH")  # once per batch
     for index, draft in enumerate(drafts):
         try:
             names = attachments.clean_ids(draft.attachment_ids)
-            valid.append((index, *_clean_draft(draft, with_files=bool(names))))
+            valid.append((index, *_clean_draft(draft, with_files=bool(names), limit=limit)))
         except DeskError as exc:
             outcomes[index] = exc
             continue
@@ -573,7 +574,7 @@ FROM inserted JOIN stamped ON stamped.id = inserted.chat_id
 """)
 
 
-def _clean_draft(draft: Draft, *, with_files: bool) -> tuple[int, Sender, str, str]:
+def _clean_draft(draft: Draft, *, with_files: bool, limit: int) -> tuple[int, Sender, str, str]:
     """The draft's chat, sender, text and client id; the text may be empty when files go
     with it."""
     chat_key = clean_id(draft.chat_id, "chat_id")
@@ -583,7 +584,6 @@ def _clean_draft(draft: Draft, *, with_files: bool) -> tuple[int, Sender, str, s
                               "characters.", "client_id")
     if not isinstance(draft.body, str):
         raise ValidationError("invalid", "body must be text.", "body")
-    limit = setting("CHAT_MESSAGE_MAX_LENGTH")
     text = clean_text(draft.body, "body", max_length=limit, required=False)
     if text is None:
         if not with_files:
