@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import CONFIGS, Config, refuse_unsafe_settings
-from app.desk import events
+from app.desk import events, report_rollup
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 from app.json_depth import BoundedJSONProvider, SocketJSON
 
@@ -42,6 +42,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
 
     db.init_app(app)
     events.init_app(app)
+    report_rollup.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -1,4 +1,5 @@
-"""Flask CLI commands: seed-demo, create-user, the outbox senders, webhooks and API tokens.
+"""Flask CLI commands: seed-demo, create-user, the outbox senders, webhooks and API tokens,
+recount-reports.
 
 Each command is a plain click command at module level (run in the app's context by Flask's
 CLI), registered by `init_app`, and tested with Flask's CLI runner.
@@ -14,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app import demo
-from app.desk import chats, people
+from app.desk import chats, people, report_rollup
 from app.desk.errors import DeskError
 
 
@@ -157,8 +158,18 @@ def create_api_token_command(username: str, name: str | None) -> None:
     click.echo(created.secret)
 
 
+@click.command("recount-reports")
+@with_appcontext
+def recount_reports_command() -> None:
+    """Count the reports' roll-up again from the chats (after DESK_TIMEZONE changed)."""
+    rows = report_rollup.recount()
+    click.echo(f"Counted the reports again: {rows} roll-up rows, days in "
+               f"{current_app.config.get('DESK_TIMEZONE') or 'UTC'}.")
+
+
 COMMANDS = (seed_demo_command, create_user_command, close_idle_command, send_mail_command,
-            send_webhooks_command, add_webhook_command, create_api_token_command)
+            send_webhooks_command, add_webhook_command, create_api_token_command,
+            recount_reports_command)
 
 
 def init_app(app: Flask) -> None:

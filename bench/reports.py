@@ -30,9 +30,34 @@ if __package__ in (None, ""):
 
 from bench import large_desk  # noqa: E402
 
-TARGET_SECONDS = 1.0  # "well under a second": the year's report, median
+TARGET_SECONDS = 0.5  # "well under a second": the year's report, median
 YEAR_CASES = [("agent", "day"), ("agent", "week"), ("agent", "month"), ("queue", "day"),
               ("queue", "month")]
+
+
+def _median_seconds(ask, repeat: int, db) -> float:  # noqa: ANN001
+    ask()  # warm-up
+    db.session.rollback()
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        ask()
+        seconds.append(time.perf_counter() - started)
+        db.session.rollback()
+    return statistics.median(seconds)
+
+
+def _largest_gaps(new: dict, old: dict) -> tuple[int, float]:
+    """How far the roll-up's figures are from the chats' own: the count figures that differ,
+    and the largest gap of a duration relative to its value."""
+    counts = sum(new[k] != old[k] for k in ("requested", "accepted", "abandoned", "handled",
+                                             "csat_count", "srs_resolved") if k in new)
+    gap = 0.0
+    for key in ("median_wait_seconds", "p90_wait_seconds", "median_first_response_seconds",
+                "median_handle_seconds"):
+        if new[key] is not None and old[key]:
+            gap = max(gap, abs(new[key] - old[key]) / old[key])
+    return counts, gap
 
 
 def time_reports(url: str, repeat: int) -> list[dict]:
@@ -40,41 +65,36 @@ def time_reports(url: str, repeat: int) -> list[dict]:
     from app.desk import reports
     from app.extensions import db
     from app.models import Chat
+    from bench import reports_from_chats
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, DESK_TIMEZONE="UTC")
     today = datetime.now(UTC).date()
     rows = []
     with app.app_context():
         start = datetime.combine(today - timedelta(days=364), datetime.min.time(), tzinfo=UTC)
         scan = (sa.select(sa.func.count(), sa.func.max(Chat.requested_at))
                 .where(Chat.requested_at >= start))
-        db.session.execute(scan).all()
-        seconds = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            db.session.execute(scan).all()
-            seconds.append(time.perf_counter() - started)
-            db.session.rollback()
-        scan_s = statistics.median(seconds)  # reading the year's chats, nothing more
+        scan_s = _median_seconds(lambda: db.session.execute(scan).all(), repeat, db)
         for by, period in YEAR_CASES:
             medians = {}
             for label, days in (("year", 365), ("month", 30)):
                 query = reports.ReportQuery(today - timedelta(days=days - 1), today, by, period)
-                result = reports.report(query, tz=UTC)  # warm-up
-                db.session.rollback()
-                seconds = []
-                for _ in range(repeat):
-                    started = time.perf_counter()
-                    reports.report(query, tz=UTC)
-                    seconds.append(time.perf_counter() - started)
-                    db.session.rollback()
-                medians[label] = statistics.median(seconds)
+                medians[label] = _median_seconds(lambda q=query: reports.report(q), repeat, db)
                 if label == "year":
-                    chats = result["totals"]["requested"]
-                    groups = len(result["groups"])
-            rows.append({"by": by, "period": period, "chats": chats, "groups": groups,
-                         "year_s": medians["year"], "month_s": medians["month"],
-                         "scan_s": scan_s})
+                    result = reports.report(query)
+                    medians["before"] = _median_seconds(
+                        lambda q=query: reports_from_chats.report(q, tz=UTC), repeat, db)
+                    before = reports_from_chats.report(query, tz=UTC)
+                    db.session.rollback()
+                    pairs = [(result["totals"], before["totals"]),
+                             *zip(result["by_group"], before["by_group"], strict=True),
+                             *zip(result["by_period"], before["by_period"], strict=True)]
+                    gaps = [_largest_gaps(new, old) for new, old in pairs]
+            rows.append({"by": by, "period": period, "chats": result["totals"]["requested"],
+                         "groups": len(result["groups"]), "year_s": medians["year"],
+                         "before_s": medians["before"], "month_s": medians["month"],
+                         "scan_s": scan_s, "counts_differ": sum(c for c, _ in gaps),
+                         "largest_gap": max(g for _, g in gaps)})
         db.session.remove()
         db.engine.dispose()
     return rows
@@ -88,14 +108,16 @@ def run(kind: str, url: str, sizes: large_desk.Sizes | None, repeat: int) -> lis
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     rows = time_reports(url, repeat)
-    print(f"\n| {kind}: report | chats requested in the year | rows | year (median) | "
-          "last month | year / month | year / reading the year's chats |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"\n| {kind}: report over the year | chats | rows | roll-up (median) | from the "
+          "chats (before) | before / roll-up | last month (roll-up) | roll-up / reading the "
+          "year's chats | counts that differ | largest duration gap |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(f"| by {row['by']}, per {row['period']} | {row['chats']:,} | {row['groups']} | "
-              f"{row['year_s'] * 1000:.0f} ms | {row['month_s'] * 1000:.0f} ms | "
-              f"{row['year_s'] / row['month_s']:.1f} | {row['year_s'] / row['scan_s']:.1f} |",
-              flush=True)
+              f"{row['year_s'] * 1000:.0f} ms | {row['before_s'] * 1000:.0f} ms | "
+              f"{row['before_s'] / row['year_s']:.1f} | {row['month_s'] * 1000:.0f} ms | "
+              f"{row['year_s'] / row['scan_s']:.1f} | {row['counts_differ']} | "
+              f"{row['largest_gap'] * 100:.1f} % |", flush=True)
     print(f"(reading the year's chats alone: {rows[0]['scan_s'] * 1000:.0f} ms)")
     return rows
 
@@ -138,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 for kind, rows in results.items() for row in rows)
     met = worst[0] < TARGET_SECONDS
     print(f"\nslowest year: {worst[0] * 1000:.0f} ms ({worst[1]}, by {worst[2]}, per "
-          f"{worst[3]}); target under {TARGET_SECONDS:.0f} s: {'met' if met else 'MISSED'}")
+          f"{worst[3]}); target under {TARGET_SECONDS} s: {'met' if met else 'MISSED'}")
     return 0 if met else 1
 
 

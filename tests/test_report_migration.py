@@ -70,3 +70,33 @@ def test_backfill_gives_the_figures_the_desk_writes(empty_database):  # noqa: F8
     finally:
         engine.dispose()
     assert backfilled == written
+
+
+def _roll_up(url: str) -> tuple[dict, list]:
+    from app import create_app
+    from app.desk import report_rollup
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.connect() as conn:
+            cells = {key: cell.row() for key, cell in report_rollup.stored(conn).items()}
+            facts = conn.execute(sa.text("SELECT id, report_facts FROM chat ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    return cells, [tuple(row) for row in facts]
+
+
+def test_upgrade_counts_the_roll_up_the_desk_keeps(empty_database):  # noqa: F811
+    assert flask("db", "upgrade", database_url=empty_database).returncode == 0
+    _chats_that_ended(empty_database)
+    kept, facts = _roll_up(empty_database)
+    assert kept and all(text for _, text in facts)
+    assert sum(row["requested"] for (scope, span, _, _), row in kept.items()
+               if (scope, span) == ("desk", "day")) == 4
+
+    down = flask("db", "downgrade", "0012", database_url=empty_database)
+    assert down.returncode == 0, down.stderr
+    up = flask("db", "upgrade", database_url=empty_database)
+    assert up.returncode == 0, up.stderr
+    assert _roll_up(empty_database) == (kept, facts)

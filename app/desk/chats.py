@@ -18,6 +18,7 @@ from app.desk import (
     events,
     identity,
     people,
+    report_rollup,
     requests,
     routing,
 )
@@ -104,6 +105,7 @@ def request_chat(*, name: object, email: object, phone: object = None, queue: ob
                                sender_name=person.display_name, body=text,
                                client_id="question", seq=1, sent_at=now))
     db.session.flush()
+    report_rollup.touch(chat.id)
     events.record(events.ChatWaiting(chat.id, group.id))
     routing.offer_next(chat)
     return ChatRequested(chat=chat, sr=sr, position=queue_position(chat),
@@ -304,6 +306,7 @@ def accept_chat(chat_id: object, agent: User) -> Chat:
             raise Conflict("taken", "Another agent has already accepted this chat.", "chat_id")
         raise routing.acceptance_refusal(chat_key, agent) or Conflict(
             "not_waiting", "This chat is no longer waiting.", "chat_id")
+    report_rollup.touch(chat_key)
     routing.offer_accepted(chat_key, agent)
     chat = db.session.get(Chat, chat_key)
     db.session.refresh(chat)
@@ -756,6 +759,7 @@ def close_chat(chat_id: object, *, by: SenderRole, agent: User | None = None,
     db.session.refresh(chat)
     _attach_transcript(chat, agent)
     _keep_figures(chat)
+    report_rollup.touch(chat.id)
     if was_waiting:
         routing.chat_left_queue(chat.id)
         events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "closed"))
@@ -807,6 +811,7 @@ def abandon_chat(chat_id: object, reason: str = "The end user left before an age
     routing.chat_left_queue(chat.id)
     _attach_transcript(chat, None)
     _keep_figures(chat)
+    report_rollup.touch(chat.id)
     events.record(events.ChatLeftQueue(chat.id, chat.queue_id, "abandoned"),
                   events.ChatClosed(chat.id, chat.queue_id, "SYSTEM", reason))
     return chat
@@ -860,6 +865,7 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
     ).rowcount == 1
     if not moved:
         raise Conflict("closed", "This chat is no longer live.", "chat_id")
+    report_rollup.touch(chat.id)
     db.session.refresh(chat)
     sr = chat.service_request
     requests.update_service_request(
@@ -891,6 +897,7 @@ def rate_chat(chat_id: object, rating: object, comment: object = None) -> Chat:
     if chat.status != ChatStatus.CLOSED:
         raise Conflict("not_closed", "A chat can be rated once it has ended.", "chat_id")
     chat.rating = clean_rank(rating, "rating", required=True)
+    report_rollup.touch(chat.id)
     chat.rating_comment = clean_text(comment, "comment", max_length=2000, required=False)
     requests.rate_service_request(chat.service_request, chat.rating, chat.rating_comment)
     return chat

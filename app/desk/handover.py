@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from app import wire
-from app.desk import availability, events, people
+from app.desk import availability, events, people, report_rollup
 from app.desk.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.desk.unit_of_work import use_case
 from app.extensions import db
@@ -60,6 +60,7 @@ def hand_over(chat_id: object, agent: User, to_agent: object, *,
         .execution_options(synchronize_session=False)).rowcount == 1
     if not moved:
         raise Conflict("closed", "This chat is no longer live.", "chat_id")
+    report_rollup.touch(chat.id)
     db.session.refresh(chat)
     chat.service_request.owner_id = target.person_id
     chat.service_request.changed_by = agent

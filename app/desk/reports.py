@@ -5,10 +5,10 @@ period of the event a figure is about (calendar days in DESK_TIMEZONE, as the da
 requested by its request, accepted (and its wait) by its acceptance, abandoned and handled
 (first response, handle time, messages, rating, SR resolved) by its end.
 
-Counting happens in SQL, grouped by (period, agent or queue). Medians and 90th percentiles
-are linear interpolations between ranks (PostgreSQL's percentile_cont): on PostgreSQL
-percentile_cont itself, with GROUPING SETS for the totals; elsewhere the same formula in
-Python over the narrow rows of the range. Both give the same figures (tests on both).
+The figures are added up from the roll-up (app.desk.report_rollup), never from the chats:
+a row per day for the desk's periods, and per agent or queue its months and the days of the
+months the range cuts. Medians and 90th percentiles interpolate linearly between ranks
+(PostgreSQL's percentile_cont) over the merged histograms of durations.
 """
 
 from __future__ import annotations
@@ -17,31 +17,21 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, timedelta
 
-from sqlalchemy import (
-    and_,
-    case,
-    func,
-    literal,
-    literal_column,
-    null,
-    select,
-    text,
-    tuple_,
-)
+from sqlalchemy import and_, or_, select
 
 from app.desk.errors import ValidationError
-from app.desk.stats import desk_timezone, seconds_between
+from app.desk.report_rollup import COUNTS, HISTOGRAMS, Cell
+from app.desk.stats import desk_timezone
 from app.extensions import db
-from app.models import Chat, ChatStatus, Person, PersonGroup, User, utcnow
+from app.models import ChatReportDay, Person, PersonGroup, User, utcnow
 
 GROUPINGS = ("agent", "queue")
 PERIODS = ("day", "week", "month")
 MAX_DAYS = 731  # two years, one of them a leap year
 EARLIEST = date(2000, 1, 1)
 DEFAULT_DAYS = 30
-WORK_MEM = "64MB"  # PostgreSQL's memory for the sorts of one report
 
 # Every figure of a row, in the order of the table and the CSV.
 FIGURES = ("requested", "accepted", "abandoned", "abandoned_share", "median_wait_seconds",
@@ -133,166 +123,118 @@ def periods(query: ReportQuery) -> list[Period]:
     return result
 
 
-def _instant(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+# --- which roll-up rows make a range ---------------------------------------------------------
+
+Cover = list[tuple[str, date, int]]  # (span, day, sign): rows whose signed sum is the range
 
 
-def _bucket(column, starts: list[datetime], low: int = 0, high: int | None = None):
-    """The index of the period a time falls in (starts[i] <= t < starts[i+1]), in SQL: a
-    balanced tree of comparisons, so a row costs log2(periods) of them, not one per period."""
-    high = len(starts) - 2 if high is None else high
-    if low == high:
-        return literal(low)
-    middle = (low + high + 1) // 2
-    return case((column < starts[middle], _bucket(column, starts, low, middle - 1)),
-                else_=_bucket(column, starts, middle, high))
+def cover(first: date, last: date) -> Cover:
+    """The roll-up rows that add up to the days first..last: of each month the range
+    touches, its days in the range, or its month row less its days outside the range,
+    whichever is fewer rows (a year is its months and a few days)."""
+    rows: Cover = []
+    month = first.replace(day=1)
+    while month <= last:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        low, high = max(first, month), min(last, following - timedelta(days=1))
+        inside = (high - low).days + 1
+        outside = (following - month).days - inside
+        if inside <= 1 + outside:
+            rows += [("day", low + timedelta(days=n), 1) for n in range(inside)]
+        else:
+            rows.append(("month", month, 1))
+            rows += [("day", month + timedelta(days=n), -1)
+                     for n in range((following - month).days)
+                     if not low <= month + timedelta(days=n) <= high]
+        month = following
+    return rows
 
-
-# --- the facts -------------------------------------------------------------------------------
-
-def _facts(query: ReportQuery, starts: list[datetime]) -> dict[str, object]:
-    """Three narrow selects over the chats of the range: one row per request, acceptance and
-    end, with the period index `b`, the group `g` and the values the figures need."""
-    start, end = starts[0], starts[-1]
-    group = Chat.agent_id if query.by == "agent" else Chat.queue_id
-    handled = and_(Chat.status == ChatStatus.CLOSED, Chat.accepted_at.is_not(None))
-    return {
-        "requested": select(
-            _bucket(Chat.requested_at, starts).label("b"),
-            (Chat.queue_id if query.by == "queue" else null()).label("g"))
-        .where(Chat.requested_at >= start, Chat.requested_at < end),
-        "accepted": select(
-            _bucket(Chat.accepted_at, starts).label("b"), group.label("g"),
-            seconds_between(Chat.accepted_at, Chat.requested_at).label("wait"))
-        .where(Chat.accepted_at >= start, Chat.accepted_at < end),
-        "ended": select(
-            _bucket(Chat.closed_at, starts).label("b"), group.label("g"),
-            case((Chat.status == ChatStatus.ABANDONED, 1), else_=0).label("abandoned"),
-            case((handled, 1), else_=0).label("handled"),
-            case((handled, Chat.message_count)).label("messages"),
-            case((handled, Chat.rating)).label("rating"),
-            case((and_(handled, Chat.sr_resolved_at.is_not(None)), 1), else_=0)
-            .label("resolved"),
-            case((handled, seconds_between(Chat.first_response_at, Chat.accepted_at)))
-            .label("first_response"),
-            case((handled, seconds_between(Chat.closed_at, Chat.accepted_at))).label("handle"))
-        .where(Chat.status.in_([ChatStatus.CLOSED, ChatStatus.ABANDONED]),
-               Chat.closed_at >= start, Chat.closed_at < end),
-    }
-
-
-# What is summed (counts), counted (non-null values) and ranked per fact.
-SUMS = {"requested": {}, "accepted": {},
-        "ended": {"abandoned": "abandoned", "handled": "handled", "messages": "messages",
-                  "rating_sum": "rating", "srs_resolved": "resolved"}}
-COUNTS = {"ended": {"csat_count": "rating", "with_messages": "messages"}}
-RANKED = {"accepted": {"median_wait_seconds": ("wait", 0.5), "p90_wait_seconds": ("wait", 0.9)},
-          "requested": {},
-          "ended": {"median_first_response_seconds": ("first_response", 0.5),
-                    "median_handle_seconds": ("handle", 0.5)}}
 
 ALL = "*"  # the key of a total: every period, or every group
 
 
-def _cells(name: str, facts, postgres: bool, detail: bool) -> dict[tuple, dict]:  # noqa: ANN001
-    """{(period index or ALL, group or ALL): raw figures} of one kind of fact.
-
-    Counts and sums are grouped in SQL by (period, group), by group, by period and over
-    all: GROUPING SETS on PostgreSQL, which ranks there too (percentile_cont); elsewhere
-    see `_cells_rolled_up`. Per (period, group) only with `detail` (the CSV): a year per
-    day and agent is a hundred thousand cells."""
-    rows = facts.subquery()
-    b, g = rows.c.b, rows.c.g
-    columns = {"n": func.count()}
-    columns |= {key: func.sum(rows.c[column]) for key, column in SUMS[name].items()}
-    columns |= {key: func.count(rows.c[column]) for key, column in COUNTS.get(name, {}).items()}
-    if not postgres:
-        return _cells_rolled_up(name, rows, columns, detail)
-    columns |= {key: func.percentile_cont(p).within_group(rows.c[column])
-                for key, (column, p) in RANKED[name].items()}
-    sets = [tuple_(g), tuple_(b), literal_column("()")]
-    statement = (select(func.grouping(b, g).label("sets"), b, g,
-                        *[c.label(k) for k, c in columns.items()])
-                 .group_by(func.grouping_sets(*([tuple_(b, g)] if detail else []), *sets)))
-    cells = {}
-    for row in db.session.execute(statement):
-        sets, period, group = row[0], row[1], row[2]
-        cells[ALL if sets & 2 else period, ALL if sets & 1 else group] = dict(
-            zip(columns, row[3:], strict=True))
-    return cells
-
-
-def _cells_rolled_up(name: str, rows, columns: dict, detail: bool) -> dict[tuple, dict]:  # noqa: ANN001
-    """_cells without GROUPING SETS (SQLite): one scan grouped by (period, group), the
-    totals added up from those cells here, and the ranks from `_ranked`."""
-    statement = select(rows.c.b, rows.c.g, *[c.label(k) for k, c in columns.items()]
-                       ).group_by(rows.c.b, rows.c.g)
-    cells: dict[tuple, dict] = {(ALL, ALL): dict.fromkeys(columns, 0)}
-    for period, group, *values in db.session.connection().execute(statement).cursor:
-        keys = ((ALL, group), (period, ALL), (ALL, ALL))
-        for key in ((period, group), *keys) if detail else keys:
-            cell = cells.get(key)
+def _read(scope: str, covers: dict[object, Cover], by_group: bool) -> dict[tuple, Cell]:
+    """{(target, group): cell}: each target's cover added up from the scope's rows (per
+    group, or the desk's with group ALL)."""
+    wanted: dict[tuple[str, date], list[tuple[object, int]]] = defaultdict(list)
+    for target, rows in covers.items():
+        for span, day, sign in rows:
+            wanted[span, day].append((target, sign))
+    table = ChatReportDay.__table__
+    days = sorted(day for span, day in wanted if span == "day")
+    months = sorted(day for span, day in wanted if span == "month")
+    where = [and_(table.c.span == "day", table.c.day.between(a, b)) for a, b in _runs(days)]
+    if months:
+        where.append(and_(table.c.span == "month", table.c.day.in_(months)))
+    if not where:
+        return {}
+    columns = [table.c[name] for name in ("span", "day", "group_id", *COUNTS, *HISTOGRAMS)]
+    cells: dict[tuple, Cell] = {}
+    for row in db.session.execute(select(*columns).where(table.c.scope == scope, or_(*where))):
+        group = row.group_id if by_group else ALL
+        for target, sign in wanted.get((row.span, row.day), ()):
+            cell = cells.get((target, group))
             if cell is None:
-                cell = cells[key] = dict.fromkeys(columns, 0)
-            for column, value in zip(columns, values, strict=True):
-                if value is not None:
-                    cell[column] += value
-    for key, (column, p) in RANKED[name].items():
-        for cell_key, value in _ranked(rows, column, p, detail).items():
-            cells[cell_key][key] = value
+                cell = cells[target, group] = Cell()
+            cell.add_row(row, sign)
     return cells
 
 
-def _ranked(rows, column: str, p: float, detail: bool) -> dict[tuple, float]:  # noqa: ANN001
-    """percentile_cont(p) of a fact's column for every cell, in Python: the rows come
-    sorted by the value, so each cell's list is sorted as it is filled."""
-    statement = (select(rows.c.b, rows.c.g, rows.c[column]).where(rows.c[column].is_not(None))
-                 .order_by(rows.c[column]))
-    # The database's own tuples: no row objects for what may be a year of chats.
-    ordered = db.session.connection().execute(statement).cursor.fetchall()
-    lists: dict[tuple, list] = defaultdict(list)
-    for period, group, value in ordered:
-        if detail:
-            lists[period, group].append(value)
-        lists[ALL, group].append(value)
-        lists[period, ALL].append(value)
-    lists[ALL, ALL] = [value for _, _, value in ordered]
-    return {key: percentile(values, p) for key, values in lists.items()}
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days (first, last)."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        elif not runs or day != runs[-1][1]:
+            runs.append((day, day))
+    return runs
 
 
-def percentile(ordered: list[float], p: float) -> float | None:
-    """percentile_cont(p) of sorted values: linear interpolation between the ranks around
-    p * (n - 1)."""
-    if not ordered:
+def percentile(histogram: Mapping[int, int], p: float) -> float | None:
+    """percentile_cont(p) of the values a histogram {value: how many} holds: linear
+    interpolation between the ranks around p * (n - 1)."""
+    items = sorted((value, n) for value, n in histogram.items() if n > 0)
+    total = sum(n for _, n in items)
+    if not total:
         return None
-    position = p * (len(ordered) - 1)
+    position = p * (total - 1)
     low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    values = _at_ranks(items, (low, min(low + 1, total - 1)))
+    return values[0] + (values[1] - values[0]) * (position - low)
+
+
+def _at_ranks(items: list[tuple[int, int]], ranks: tuple[int, int]) -> list[int]:
+    found, seen = [], 0
+    wanted = list(ranks)
+    for value, n in items:
+        seen += n
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+        if not wanted:
+            break
+    return found
 
 
 # --- the report ------------------------------------------------------------------------------
 
-def report(query: ReportQuery, tz: tzinfo | None = None, *, detail: bool = False) -> dict:
+def report(query: ReportQuery, *, detail: bool = False) -> dict:
     """Every figure of the report: per group over the range (the table), per period over
     the desk (the charts), the desk's totals, and with `detail` per group and period (the
-    CSV's rows; otherwise `cells` is empty)."""
-    tz = tz or desk_timezone()
+    CSV's rows; otherwise `cells` is empty). Days are the roll-up's: DESK_TIMEZONE's."""
+    tz = desk_timezone()
     cuts = periods(query)
-    starts = [_instant(p.first, tz) for p in cuts] + [_instant(query.last + timedelta(days=1), tz)]
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:  # a year's sorts in memory, for this transaction only
-        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    cells: dict[tuple, dict] = {}
-    for name, facts in _facts(query, starts).items():
-        for key, raw in _cells(name, facts, postgres, detail).items():
-            cells.setdefault(key, {})[name] = raw
-    figures = {key: _figures(raw) for key, raw in cells.items()}
-    group_ids = sorted({g for _, g in figures if g not in (ALL, None)})
+    whole = {ALL: cover(query.first, query.last)}
+    each = {i: cover(p.first, p.last) for i, p in enumerate(cuts)}
+    found = _read("desk", {**whole, **each}, by_group=False)
+    found |= _read(query.by, {**whole, **(each if detail else {})}, by_group=True)
+    figures = {key: _figures(cell) for key, cell in found.items() if not cell.is_empty()}
+    group_ids = sorted({g for _, g in figures if g != ALL})
     names = _group_names(query.by, group_ids)
     groups = sorted(({"id": g, "name": names.get(g, f"#{g}")} for g in group_ids),
                     key=lambda item: (item["name"].casefold(), item["id"]))
-    empty = _figures({})
+    empty = _figures(Cell())
     by_group = [dict(figures.get((ALL, group["id"]), empty)) for group in groups]
     cells_out = [{"period": i, "group": index, **figures[i, group["id"]]}
                  for i in range(len(cuts)) for index, group in enumerate(groups)
@@ -313,35 +255,31 @@ def report(query: ReportQuery, tz: tzinfo | None = None, *, detail: bool = False
     }
 
 
-def _figures(raw: Mapping[str, dict]) -> dict:
-    """The figures a manager reads, from one cell's raw sums, counts and percentiles."""
-    requested = raw.get("requested", {}).get("n", 0)
-    accepted = raw.get("accepted", {})
-    ended = raw.get("ended", {})
-    abandoned = int(ended.get("abandoned") or 0)
-    handled = int(ended.get("handled") or 0)
-    csat_count = int(ended.get("csat_count") or 0)
-    with_messages = int(ended.get("with_messages") or 0)
+def _figures(cell: Cell) -> dict:
+    """The figures a manager reads, from one cell's counts, sums and histograms."""
+    counts, histograms = cell.counts, cell.histograms
+    requested, abandoned = counts["requested"], counts["abandoned"]
+    csat_count, with_messages = counts["csat_count"], counts["with_messages"]
     return {
         "requested": requested,
-        "accepted": accepted.get("n", 0),
+        "accepted": counts["accepted"],
         "abandoned": abandoned,
         "abandoned_share": round(abandoned / requested, 4) if requested else None,
-        "median_wait_seconds": _seconds(accepted.get("median_wait_seconds")),
-        "p90_wait_seconds": _seconds(accepted.get("p90_wait_seconds")),
-        "handled": handled,
-        "median_first_response_seconds": _seconds(ended.get("median_first_response_seconds")),
-        "median_handle_seconds": _seconds(ended.get("median_handle_seconds")),
-        "messages_per_chat": (round(int(ended["messages"]) / with_messages, 2)
+        "median_wait_seconds": _seconds(percentile(histograms["waits"], 0.5)),
+        "p90_wait_seconds": _seconds(percentile(histograms["waits"], 0.9)),
+        "handled": counts["handled"],
+        "median_first_response_seconds": _seconds(
+            percentile(histograms["first_responses"], 0.5)),
+        "median_handle_seconds": _seconds(percentile(histograms["handles"], 0.5)),
+        "messages_per_chat": (round(counts["messages"] / with_messages, 2)
                               if with_messages else None),
-        "csat_average": (round(int(ended["rating_sum"]) / csat_count, 2)
-                         if csat_count else None),
+        "csat_average": round(counts["rating_sum"] / csat_count, 2) if csat_count else None,
         "csat_count": csat_count,
-        "srs_resolved": int(ended.get("srs_resolved") or 0),
+        "srs_resolved": counts["srs_resolved"],
     }
 
 
-def _seconds(value: object) -> float | None:
+def _seconds(value: float | None) -> float | None:
     return None if value is None else round(max(float(value), 0.0), 1)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import attributes
 
-from app.desk import events
+from app.desk import events, report_rollup
 from app.desk.errors import Conflict, NotFound, ValidationError
 from app.desk.unit_of_work import use_case
 from app.desk.validation import clean_id, clean_rank, clean_text
@@ -323,6 +323,7 @@ def _apply_status(sr: ServiceRequest, new_status: SRStatus, actor: User | None,
 def _resolved_in_chat(sr: ServiceRequest, actor: User, now: datetime) -> None:
     """Mark the actor's chat of this SR as having resolved it, when the chat is live or
     ended less than WRAP_UP ago (at most once per chat)."""
+    report_rollup.touch(*db.session.scalars(select(Chat.id).where(Chat.sr_id == sr.id)))
     db.session.execute(
         update(Chat).where(
             Chat.sr_id == sr.id, Chat.agent_id == actor.id, Chat.accepted_at.is_not(None),

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import wire
-from app.desk import chats, events, notes, people
+from app.desk import chats, events, notes, people, report_rollup
 from app.desk.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.desk.unit_of_work import transaction, use_case
 from app.desk.validation import clean_id
@@ -144,6 +144,7 @@ def take_over(chat_id: object, manager: User, to_agent: object = None) -> Chat:
             .execution_options(synchronize_session=False)).rowcount == 1
         if not released:
             raise Conflict("changed", "The chat changed meanwhile; look again.", "chat_id")
+        report_rollup.touch(chat.id)
     taken = chats.accept_chat(chat.id, target)
     if previous is not None:
         events.record(events.ChatReassigned(chat.id, previous, target.id, target.display_name,

@@ -19,6 +19,7 @@ from app.models.people import (
     User,
     group_members,
 )
+from app.models.reports import ChatReportDay
 from app.models.requests import (
     Asset,
     ConfigurationItem,
@@ -40,7 +41,8 @@ event.listen(db.metadata, "before_create",
 
 __all__ = [
     "AgentPresence", "AgentStatus", "ApiToken", "Asset", "Attachment", "CannedResponse", "Chat",
-    "ChatContext", "ChatMessage", "ChatNote", "ChatOffer", "ChatStatus", "ChatSupervisor",
+    "ChatContext", "ChatMessage", "ChatNote", "ChatOffer", "ChatReportDay", "ChatStatus",
+    "ChatSupervisor",
     "ConfigurationItem", "NoteKind", "OfferOutcome", "OutboxMessage", "OutboxStatus", "Person",
     "PersonGroup", "Role", "Routing", "SRSource", "SRStatus", "SenderRole", "ServerNode",
     "ServiceRequest", "StatusHistory", "StatusTally", "StoredFile", "User", "Webhook",

@@ -102,6 +102,10 @@ class Chat(db.Model):
     offered_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What the reports' roll-up last counted of this chat (app.desk.report_rollup): its
+    # request, acceptance and end as compact JSON; the roll-up takes these out and puts
+    # the chat's facts of now in when the chat changes.
+    report_facts: Mapped[str | None] = mapped_column(Text)
 
     service_request: Mapped[ServiceRequest] = relationship(back_populates="chats")
     queue: Mapped[PersonGroup] = relationship()

@@ -14,7 +14,15 @@ import time
 from flask import Flask
 
 from app import metrics
-from app.desk import availability, chats, presence, routing, stats, unsent_files
+from app.desk import (
+    availability,
+    chats,
+    presence,
+    report_rollup,
+    routing,
+    stats,
+    unsent_files,
+)
 from app.extensions import socketio
 from app.realtime.base import session_scope
 
@@ -75,7 +83,7 @@ def run_once(app: Flask, namespaces) -> None:
             retry = None
         for job in (local_visitors_are_here, chats.abandon_expired, chats.close_idle_chats,
                     namespaces.queue.drop_ended_sessions, namespaces.chat.drop_ended_sessions,
-                    stats.fold_status_tally, unsent_files.drop_unsent,
+                    stats.fold_status_tally, report_rollup.fold, unsent_files.drop_unsent,
                     namespaces.chat.check_delivery, retry):
             if job is None:
                 continue

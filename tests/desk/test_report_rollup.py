@@ -1,0 +1,106 @@
+"""The reports' roll-up, kept by the desk's use cases, always equals a count from the chats."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from app.desk import chats, handover, presence, report_rollup, reports, requests, supervision
+from app.desk.chats import Sender
+from app.desk.stats import desk_timezone
+from app.extensions import db
+from app.models import Chat, ChatReportDay, SenderRole, User
+
+
+def ask(queue: str = "Network") -> int:
+    return chats.request_chat(name="Eve End-User", email="eve@example.com", queue=queue,
+                              question="My VPN drops").chat.id
+
+
+def fresh(user: User) -> User:
+    return db.session.get(User, user.id, populate_existing=True)
+
+
+def counted() -> dict:
+    return {key: cell.row() for key, cell in report_rollup.stored(db.session.connection()).items()}
+
+
+def recounted() -> dict:
+    cells, _ = report_rollup.recompute(db.session.connection(), desk_timezone())
+    return {key: cell.row() for key, cell in cells.items()}
+
+
+def test_roll_up_equals_a_count_from_the_chats_after_every_kind_of_change(desk):
+    presence.heartbeat("node-a")
+    presence.agent_connected("sid-alice", desk.alice, "node-a")
+    presence.agent_connected("sid-bob", desk.bob, "node-a")
+    # A chat asked yesterday (its time set behind the desk's back) and answered today.
+    old = ask()
+    db.session.execute(update(Chat).where(Chat.id == old).values(
+        requested_at=datetime.now(UTC) - timedelta(days=1)))
+    report_rollup.touch(old)
+    db.session.commit()
+    chats.accept_chat(old, fresh(desk.bob))
+    chats.post_message(old, Sender.agent(fresh(desk.bob)), "On it", "a1")
+    sr = db.session.get(Chat, old).service_request
+    requests.update_service_request(sr.id, actor=fresh(desk.bob), expected_version=sr.version,
+                                    changes={"solution": "New profile."}, status="RESOLVED")
+    chats.close_chat(old, by=SenderRole.AGENT, agent=fresh(desk.bob))
+    chats.rate_chat(old, 4)
+    assert counted() == recounted()
+
+    chats.abandon_chat(ask("Software"))
+    chats.close_chat(ask(), by=SenderRole.VISITOR)  # left before anyone accepted it
+    moved = ask()
+    chats.accept_chat(moved, fresh(desk.bob))
+    chats.transfer_chat(moved, fresh(desk.bob), "Software")  # waits again, counted there
+    chats.accept_chat(moved, fresh(desk.alice))
+    handed = ask("Software")
+    chats.accept_chat(handed, fresh(desk.alice))
+    handover.hand_over(handed, fresh(desk.alice), "bob")
+    taken = ask()
+    chats.accept_chat(taken, fresh(desk.bob))
+    supervision.take_over(taken, desk.maria)
+    chats.close_chat(handed, by=SenderRole.AGENT, agent=fresh(desk.bob))
+    ask("Hardware")  # still waiting
+    assert counted() == recounted()
+    # The report reads what the chats say now: the transferred chat's first acceptance is
+    # gone (it waited again), the handed and the taken-over chats count once.
+    today = datetime.now(desk_timezone()).date()
+    query = reports.parse_query({"from": (today - timedelta(days=1)).isoformat(),
+                                 "to": today.isoformat(), "by": "queue"}, today=today)
+    totals = reports.report(query)["totals"]
+    assert (totals["requested"], totals["accepted"], totals["abandoned"]) == (7, 4, 1)
+    assert (totals["handled"], totals["csat_count"], totals["srs_resolved"]) == (2, 1, 1)
+
+    # Folding merges the rows of each key into one and changes no sum.
+    before = counted()
+    assert db.session.scalar(select(func.count()).select_from(ChatReportDay)) > len(before)
+    report_rollup.fold()
+    db.session.commit()
+    assert counted() == before
+    rows = db.session.scalar(select(func.count()).select_from(ChatReportDay))
+    assert rows == len(before)
+
+
+def test_counting_a_chat_again_that_did_not_change_adds_nothing(desk):
+    chat_id = ask()
+    before = counted()
+    report_rollup.touch(chat_id)
+    db.session.commit()
+    assert counted() == before
+    assert before[("queue", "day", datetime.now(desk_timezone()).date(),
+                   desk.network.id)]["requested"] == 1
+
+
+def test_a_year_is_read_as_its_months_and_the_days_the_range_cuts():
+    rows = reports.cover(date(2025, 11, 30), date(2026, 11, 29))
+    assert rows[0] == ("day", date(2025, 11, 30), 1)
+    months = [day for span, day, sign in rows if span == "month"]
+    assert months == [date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 12)]
+    # November 2026 is its month less its last day
+    assert rows[-1] == ("day", date(2026, 11, 30), -1)
+    assert len(rows) == 14
+    assert reports.cover(date(2026, 3, 2), date(2026, 3, 8)) == [
+        ("day", date(2026, 3, d), 1) for d in range(2, 9)]
