@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.desk import chats
+from app.desk import chats, report_rollup
 from app.extensions import db
 from app.models import (
     Chat,
@@ -72,3 +72,25 @@ def test_send_mail_once_sends_what_is_due(app, desk, tmp_path):
     assert len(list(tmp_path.glob("*.eml"))) == 1
     again = runner.invoke(args=["send-mail"])
     assert again.exit_code == 0 and "nothing due" in again.output
+
+
+def test_recount_reports_counts_the_chats_in_the_new_time_zone(app, desk):
+    chat = chats.request_chat(name="Eve", email="eve@example.com", queue="Network",
+                              question="My VPN drops").chat
+    # 23:30 UTC is already the next day in Berlin
+    asked = utcnow().replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
+    db.session.execute(update(Chat).where(Chat.id == chat.id).values(requested_at=asked))
+    report_rollup.touch(chat.id)
+    db.session.commit()
+
+    def days_asked() -> list:
+        cells = report_rollup.stored(db.session.connection())
+        return [day for (scope, span, day, _), cell in cells.items()
+                if (scope, span) == ("desk", "day") and cell.counts["requested"]]
+
+    assert days_asked() == [asked.date()]
+    app.config["DESK_TIMEZONE"] = "Europe/Berlin"
+    done = app.test_cli_runner().invoke(args=["recount-reports"])
+    assert done.exit_code == 0, done.output
+    assert "days in Europe/Berlin" in done.output
+    assert days_asked() == [asked.date() + timedelta(days=1)]

@@ -323,14 +323,15 @@ def _apply_status(sr: ServiceRequest, new_status: SRStatus, actor: User | None,
 def _resolved_in_chat(sr: ServiceRequest, actor: User, now: datetime) -> None:
     """Mark the actor's chat of this SR as having resolved it, when the chat is live or
     ended less than WRAP_UP ago (at most once per chat)."""
-    report_rollup.touch(*db.session.scalars(select(Chat.id).where(Chat.sr_id == sr.id)))
-    db.session.execute(
+    marked = db.session.execute(
         update(Chat).where(
             Chat.sr_id == sr.id, Chat.agent_id == actor.id, Chat.accepted_at.is_not(None),
             Chat.sr_resolved_at.is_(None),
             or_(Chat.status == ChatStatus.ACTIVE,
                 and_(Chat.status == ChatStatus.CLOSED, Chat.closed_at >= now - WRAP_UP)))
-        .values(sr_resolved_at=now).execution_options(synchronize_session=False))
+        .values(sr_resolved_at=now).returning(Chat.id)
+        .execution_options(synchronize_session=False)).scalars()
+    report_rollup.touch(*marked)
 
 
 def _tally(old: SRStatus | None, new: SRStatus) -> None:
