@@ -33,9 +33,11 @@ def visitor_sender(token_chat_id: int, chat_id: object, name: str) -> Sender:
 
 
 def agent_chat(user: User, chat_id: object) -> Chat:
-    """A chat the agent may read: his own, or one of his queues'."""
+    """A chat the agent may read: his own, or one of his queues'; a manager reads any (he
+    watches any live chat, and pages through its history)."""
     chat = get_chat(chat_id)
-    if chat.agent_id != user.id and not people.is_queue_member(user, chat.queue_id):
+    if chat.agent_id != user.id and not user.is_manager \
+            and not people.is_queue_member(user, chat.queue_id):
         raise Forbidden("not_yours", "This chat belongs to a queue you are not in.", "chat_id")
     return chat
 

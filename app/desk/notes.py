@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app import wire
@@ -20,7 +20,7 @@ from app.desk.settings import setting
 from app.desk.unit_of_work import in_transaction, transaction, use_case
 from app.desk.validation import clean_text
 from app.extensions import db
-from app.models import Chat, ChatNote, ChatStatus, NoteKind, Person, User, utcnow
+from app.models import Chat, ChatMessage, ChatNote, ChatStatus, NoteKind, Person, User, utcnow
 
 SUMMARY_MAX = 200
 
@@ -117,10 +117,58 @@ def transfer_with_note(chat_id: object, agent: User, to_queue: object, note: obj
 
 def notes_of(chat_ids: list[int]) -> dict[int, list[dict]]:
     """Every note of these chats, oldest first (one SELECT, and one for whisper addressees)."""
+    return _notes(chat_ids, ChatNote.chat_id.in_(chat_ids))
+
+
+def notes_beside(pages: dict[int, tuple[list[dict], bool]], cursors: dict[int, int | None],
+                 *, by_seq: bool = False) -> dict[int, list[dict]]:
+    """The notes that go with each chat's page of history (`chats.history_pages`: chat id ->
+    (messages, more), after the message of `cursors`, an id or a seq `by_seq`): those written
+    after the cursor's message and, when more pages follow, no later than the page's last
+    message. Paging through a chat thus brings each of its notes once, in the page of the
+    messages it was written among; the last page brings every note after its cursor."""
+    bounds = _message_times(
+        [("seq" if by_seq else "id", chat_id, after)
+         for chat_id, after in cursors.items() if after]
+        + [("id", chat_id, messages[-1]["id"])
+           for chat_id, (messages, more) in pages.items() if more and messages])
+    windows = []
+    for chat_id, (messages, more) in pages.items():
+        after = cursors.get(chat_id)
+        window = [ChatNote.chat_id == chat_id]
+        since = bounds.get(("seq" if by_seq else "id", chat_id, after)) if after else None
+        if since is not None:
+            window.append(ChatNote.created_at > since)
+        until = bounds.get(("id", chat_id, messages[-1]["id"])) if more and messages else None
+        if until is not None:
+            window.append(ChatNote.created_at <= until)
+        windows.append(and_(*window))
+    return _notes(list(pages), or_(*windows) if windows else false())
+
+
+def _message_times(keys: list[tuple[str, int, int]]) -> dict[tuple[str, int, int], object]:
+    """When each message was sent, by ("id" or "seq", chat id, its id or seq): one SELECT."""
+    if not keys:
+        return {}
+    table = ChatMessage.__table__
+    rows = db.session.execute(select(table.c.id, table.c.chat_id, table.c.seq, table.c.sent_at)
+                              .where(or_(*[and_(table.c.chat_id == chat_id,
+                                                table.c[column] == value)
+                                           for column, chat_id, value in keys]))).all()
+    times = {}
+    for row in rows:
+        times[("id", row.chat_id, row.id)] = row.sent_at
+        times[("seq", row.chat_id, row.seq)] = row.sent_at
+    return times
+
+
+def _notes(chat_ids: list[int], condition) -> dict[int, list[dict]]:
+    """The notes of these chats that meet `condition`, oldest first (and their whispers'
+    addressees by name)."""
     found: dict[int, list[dict]] = {chat_id: [] for chat_id in chat_ids}
     if not chat_ids:
         return found
-    rows = list(db.session.scalars(select(ChatNote).where(ChatNote.chat_id.in_(chat_ids))
+    rows = list(db.session.scalars(select(ChatNote).where(condition)
                                    .order_by(ChatNote.chat_id, ChatNote.id)))
     addressees = {row.to_user_id for row in rows if row.to_user_id}
     names = dict(db.session.execute(select(User.id, Person.display_name)

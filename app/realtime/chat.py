@@ -157,8 +157,9 @@ class ChatNamespace(DeskNamespace):
         self.socketio.server.enter_room(client.sid, agent_room(user.id), namespace=CHAT_NS)
         self.register(client)
         live = chats.active_chats(user)
-        pages = chats.history_pages({chat.id: known.get(chat.id) for chat in live})
-        kept = notes.notes_of([chat.id for chat in live])
+        cursors = {chat.id: known.get(chat.id) for chat in live}
+        pages = chats.history_pages(cursors)
+        kept = notes.notes_beside(pages, cursors)
         for chat in live:
             messages, more = pages[chat.id]
             self.emit_to("history", wire.history(chat, messages, for_agent=True, more=more,

@@ -54,10 +54,11 @@ def queue_state_for(user_id: int) -> dict:
 def history_payload(chat: Chat, after: int | None = None, *, for_agent: bool,
                     by_seq: bool = False) -> dict:
     """One page of a chat's messages after a message id (or seq) (`more`: the client asks
-    for the next); an agent's (or manager's) carries its internal notes too."""
+    for the next); an agent's (or manager's) carries the internal notes written among them."""
     messages, more = chats.history_page(chat.id, after, by_seq=by_seq)
-    return wire.history(chat, messages, for_agent=for_agent, more=more,
-                        notes=notes.notes_of([chat.id])[chat.id] if for_agent else None)
+    kept = notes.notes_beside({chat.id: (messages, more)}, {chat.id: after},
+                              by_seq=by_seq)[chat.id] if for_agent else None
+    return wire.history(chat, messages, for_agent=for_agent, more=more, notes=kept)
 
 
 # --- fan-out -----------------------------------------------------------------------------

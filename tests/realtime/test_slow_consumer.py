@@ -17,12 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from app import create_app
-from app.desk import chats
-from app.extensions import db
-from app.models import Chat
 from tests.conftest import BACKENDS, seeded_database
 from tests.realtime.peers import TIMEOUT, client_id, request_chat
+from tests.support.chat_fill import fill_chat
 from tests.support.server import LiveServer, wait_until
 from tests.support.stuck_client import StuckClient
 
@@ -67,18 +64,6 @@ def accepted(server, alice, email: str) -> dict:
     return made
 
 
-def fill(server, chat_id: int, count: int, size: int) -> None:
-    """`count` messages of `size` characters, stored through the desk's own service."""
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=server.database_url)
-    with app.app_context():
-        sender = chats.Sender.visitor(db.session.get(Chat, chat_id))
-        db.session.remove()
-        chats.post_messages([chats.Draft(chat_id, sender, f"{n} " + "x" * size, f"fill-{n}")
-                             for n in range(count)])
-        db.session.remove()
-        db.engine.dispose()
-
-
 class PeakMemory(threading.Thread):
     """The highest resident memory of a process, sampled every few milliseconds."""
 
@@ -109,7 +94,7 @@ def test_a_client_that_stops_reading_is_dropped_and_the_server_memory_stays_boun
     idle_chat = accepted(server, alice, "stuck-idle@example.org")
     other_chat = accepted(server, alice, "other@example.org")
     other = peers.visitor(server, other_chat["visitor_token"])
-    fill(server, stuck_chat["chat_id"], 100, 3000)  # a page is ~256 KB of it
+    fill_chat(server.database_url, stuck_chat["chat_id"], 100, size=3000)  # ~256 KB a page
 
     stuck = StuckClient(server.url, "/chat", {"visitor_token": stuck_chat["visitor_token"]})
     idle = StuckClient(server.url, "/chat", {"visitor_token": idle_chat["visitor_token"]})

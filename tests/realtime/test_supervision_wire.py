@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy
 
 from tests.realtime.peers import client_id, request_chat
+from tests.support.chat_fill import fill_chat
 
 pytestmark = pytest.mark.live
 
@@ -147,3 +148,49 @@ def test_a_manager_made_agent_stops_watching(server, peers):
         with engine.begin() as connection:
             connection.execute(role, {"role": "MANAGER"})
         engine.dispose()
+
+
+def pages_of(peer, chat_id: int, first: dict | None = None) -> list[dict]:
+    """Every page of the chat's history, from `first` (or the first) on, as a client pages."""
+    pages = [first or peer.call("history", {"chat_id": chat_id})]
+    while pages[-1]["more"]:
+        after = pages[-1]["messages"][-1]["seq"]
+        pages.append(peer.call("history", {"chat_id": chat_id, "after_seq": after}))
+        assert pages[-1]["ok"] is True, pages[-1]
+    return pages
+
+
+def test_each_note_comes_once_in_the_history_page_of_the_messages_it_was_written_among(
+        server, peers):
+    chat_id, alice, maria, erin = live_chat(server, peers, "paged-notes@example.org")
+    notes = ["Before the long part", "In the middle", "At the end"]
+    for n, body in enumerate(notes):  # 250 messages between two notes: pages of 200
+        assert alice.call("note", {"chat_id": chat_id, "body": body,
+                                   "client_id": client_id()})["ok"] is True
+        if n < 2:
+            fill_chat(server.database_url, chat_id, 250, prefix=f"part-{n}")
+    by_page = [["Before the long part"], ["In the middle"], ["At the end"]]
+
+    pages = pages_of(alice, chat_id)
+    assert [len(page["messages"]) for page in pages] == [200, 200, 102]
+    assert [[note["body"] for note in page["notes"]] for page in pages] == by_page
+    # A page asked for by message id carries the same.
+    after_id = pages[0]["messages"][-1]["id"]
+    assert [n["body"] for n in alice.call("history", {"chat_id": chat_id,
+                                                      "after_id": after_id})["notes"]] == \
+        ["In the middle"]
+    # A client that holds the first 450 messages gets only the note written since.
+    assert [n["body"] for n in alice.call("history", {"chat_id": chat_id,
+                                                      "after_seq": 450})["notes"]] == \
+        ["At the end"]
+
+    # A console connecting: the first page of each live chat, with its notes only.
+    console = peers.agent(server, "alice", namespaces=("/chat",))
+    opened = console.wait("history", "/chat", lambda h: h["chat_id"] == chat_id)
+    assert [n["body"] for n in opened["notes"]] == ["Before the long part"]
+
+    # A manager watching pages through the rest, though the chat's queue is not his.
+    watching = maria.call("watch", {"chat_id": chat_id})
+    assert [[n["body"] for n in page["notes"]] for page in pages_of(maria, chat_id, watching)
+            ] == by_page
+    never_told(erin)

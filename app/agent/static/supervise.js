@@ -90,6 +90,18 @@ function watch() {
     for (const m of ack.messages) addMessage(m);
     for (const n of ack.notes || []) addNote(n);
     setJoined(ack.joined);
+    if (ack.more && ack.messages.length) fetchPages(ack.messages.at(-1).seq);
+  });
+}
+
+/** A long chat comes in pages: the rest of its messages, each page with the notes among them. */
+function fetchPages(afterSeq) {
+  socket.timeout(ACK_TIMEOUT).emit("history", { chat_id: chatId, after_seq: afterSeq }, (err, ack) => {
+    if (err) return; // the reconnection watches again
+    if (!ack.ok) { if (ack.error === "rate_limited") setTimeout(() => fetchPages(afterSeq), 1500); return; }
+    for (const m of ack.messages) addMessage(m);
+    for (const n of ack.notes || []) addNote(n);
+    if (ack.more && ack.messages.length) fetchPages(ack.messages.at(-1).seq);
   });
 }
 
