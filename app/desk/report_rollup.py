@@ -269,37 +269,60 @@ def fold() -> int:
 
 # --- from the chats --------------------------------------------------------------------------
 
-def recompute(conn: sa.Connection, tz: tzinfo) -> tuple[dict[Key, Cell], list[dict]]:
-    """The roll-up and every chat's facts worked out from the chats alone."""
+def _pages(conn: sa.Connection, size: int = 5000) -> Iterator[list]:
+    """Every chat's fact columns, a page of `size` chats at a time (by id)."""
+    last = 0
+    while True:
+        page = conn.execute(sa.select(*FACT_COLUMNS).where(chat.c.id > last)
+                            .order_by(chat.c.id).limit(size)).all()
+        if not page:
+            return
+        yield page
+        last = page[-1].id
+
+
+def _count(conn: sa.Connection, tz: tzinfo, write_facts: bool) -> dict[Key, Cell]:
     cells: dict[Key, Cell] = {}
-    facts = []
-    for row in conn.execute(sa.select(*FACT_COLUMNS).order_by(chat.c.id)).yield_per(5000):
-        chat_facts = facts_of(row, tz)
-        add_facts(cells, chat_facts, 1)
-        facts.append({"chat_id": row.id, "facts": _text(chat_facts)})
-    return {key: cell for key, cell in cells.items() if not cell.is_empty()}, facts
+    update = (chat.update().where(chat.c.id == sa.bindparam("chat_id"))
+              .values(report_facts=sa.bindparam("facts")))
+    for page in _pages(conn):
+        facts = []
+        for row in page:
+            chat_facts = facts_of(row, tz)
+            add_facts(cells, chat_facts, 1)
+            facts.append({"chat_id": row.id, "facts": _text(chat_facts)})
+        if write_facts:
+            conn.execute(update, facts)
+    return {key: cell for key, cell in cells.items() if not cell.is_empty()}
+
+
+def recompute(conn: sa.Connection, tz: tzinfo) -> dict[Key, Cell]:
+    """The roll-up worked out from the chats alone (days in `tz`)."""
+    return _count(conn, tz, write_facts=False)
 
 
 def rebuild(conn: sa.Connection, tz: tzinfo) -> int:
     """Replace the roll-up and the chats' counted facts by a count from the chats (days in
-    `tz`); returns the rows written. In the caller's transaction."""
-    cells, facts = recompute(conn, tz)
+    `tz`); returns the rows written. In the caller's transaction, which writes first (on
+    SQLite that holds other writers off until it commits)."""
     conn.execute(rollup.delete())
-    update = (chat.update().where(chat.c.id == sa.bindparam("chat_id"))
-              .values(report_facts=sa.bindparam("facts")))
-    for start in range(0, len(facts), 5000):
-        conn.execute(update, facts[start:start + 5000])
+    cells = _count(conn, tz, write_facts=True)
     _insert(conn, cells, folded=True)
     return len(cells)
 
 
 def recount() -> int:
-    """`rebuild` in the desk's time zone, as one use case (DESK_TIMEZONE changed)."""
+    """`rebuild` in the desk's time zone, as one use case (DESK_TIMEZONE changed). Changes to
+    chats wait until it commits (on PostgreSQL a lock on the chat table that reads pass), so
+    no chat is counted between its old and its new facts."""
     from app.desk.unit_of_work import transaction
     from app.extensions import db
 
     with transaction():
-        return rebuild(db.session.connection(), desk_timezone())
+        conn = db.session.connection()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE chat IN SHARE ROW EXCLUSIVE MODE")
+        return rebuild(conn, desk_timezone())
 
 
 def stored(conn: sa.Connection) -> dict[Key, Cell]:

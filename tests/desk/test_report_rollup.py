@@ -11,6 +11,7 @@ from app.desk.chats import Sender
 from app.desk.stats import desk_timezone
 from app.extensions import db
 from app.models import Chat, ChatReportDay, SenderRole, User
+from tests.desk.test_concurrency import run_at_once
 
 
 def ask(queue: str = "Network") -> int:
@@ -27,7 +28,7 @@ def counted() -> dict:
 
 
 def recounted() -> dict:
-    cells, _ = report_rollup.recompute(db.session.connection(), desk_timezone())
+    cells = report_rollup.recompute(db.session.connection(), desk_timezone())
     return {key: cell.row() for key, cell in cells.items()}
 
 
@@ -82,6 +83,25 @@ def test_roll_up_equals_a_count_from_the_chats_after_every_kind_of_change(desk):
     assert counted() == before
     rows = db.session.scalar(select(func.count()).select_from(ChatReportDay))
     assert rows == len(before)
+
+
+def test_roll_up_stays_equal_to_the_chats_when_agents_race(app, desk):
+    asked = [ask("Software") for _ in range(8)]
+    agents = [desk.alice.id, desk.bob.id]
+    db.session.remove()
+
+    def race(chat_id: int, user_id: int):
+        def job():
+            chats.accept_chat(chat_id, db.session.get(User, user_id))
+            chats.close_chat(chat_id, by=SenderRole.AGENT, agent=db.session.get(User, user_id))
+        return job
+
+    # Both agents go for every chat at once: one wins each, the other is refused.
+    run_at_once(app, *(race(chat_id, user_id) for chat_id in asked for user_id in agents))
+    assert counted() == recounted()
+    today = datetime.now(desk_timezone()).date()
+    row = counted()[("queue", "day", today, desk.software.id)]
+    assert (row["requested"], row["accepted"], row["handled"]) == (8, 8, 8)
 
 
 def test_counting_a_chat_again_that_did_not_change_adds_nothing(desk):
