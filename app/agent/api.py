@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from app import wire
 from app.agent import bp
-from app.desk import attachments, chat_context, worklist
+from app.desk import attachments, chat_context, handover, worklist
 from app.desk import requests as sr_rules
 from app.desk.errors import DeskError, ValidationError
 from app.extensions import db
@@ -123,6 +123,13 @@ def asset_search():
     items = worklist.search_assets(request.args.get("q", ""))
     return jsonify(ok=True, items=[
         {"id": a.id, "label": str(a), "detail": a.location or ""} for a in items])
+
+
+@bp.get("/agent/api/chats/<int:chat_id>/handover-agents")
+@login_required
+def handover_agents(chat_id: int):
+    """The agents the chat's agent can hand it to now (the Transfer dialog's choices)."""
+    return jsonify(ok=True, agents=handover.candidates(chat_id, _me()))
 
 
 @bp.get("/agent/api/groups")

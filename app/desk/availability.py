@@ -218,19 +218,41 @@ def available_by_queue(queue_ids: list[int]) -> dict[int, int]:
     """Available agents with a free seat, per queue, in one grouped query."""
     if not queue_ids:
         return {}
-    # Each candidate's live chats counted by the (agent, status) index: never a scan of
-    # every live chat of the desk.
-    active = (select(func.count(Chat.id)).where(Chat.agent_id == User.id,
-                                                  Chat.status == ChatStatus.ACTIVE)
-              .correlate(User).scalar_subquery())
     return {queue_id: int(count) for queue_id, count in db.session.execute(
         select(group_members.c.group_id, func.count(func.distinct(User.id)))
         .select_from(User)
         .join(group_members, group_members.c.person_id == User.person_id)
-        .where(group_members.c.group_id.in_(queue_ids), User.is_enabled.is_(True),
-               User.status == AgentStatus.AVAILABLE.value, online_clause(User.id),
-               active < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
+        .where(group_members.c.group_id.in_(queue_ids), *_can_take_a_chat_now())
         .group_by(group_members.c.group_id))}
+
+
+def available_in_queue(queue_id: int) -> list[dict]:
+    """The agents of a queue who could take one more chat now (a hand-over's choices): id,
+    name, live chats and capacity, the least busy first."""
+    rows = db.session.execute(
+        select(User, _active_chats())
+        .join(group_members, group_members.c.person_id == User.person_id)
+        .where(group_members.c.group_id == queue_id, *_can_take_a_chat_now())).all()
+    found = [{"id": user.id, "name": user.display_name, "active_chats": int(active),
+              "max_chats": capacity(user)} for user, active in rows]
+    found.sort(key=lambda row: (row["active_chats"], row["name"].lower()))
+    return found
+
+
+def _active_chats():
+    # An agent's live chats counted by the (agent, status) index: never a scan of every live
+    # chat of the desk.
+    return (select(func.count(Chat.id)).where(Chat.agent_id == User.id,
+                                              Chat.status == ChatStatus.ACTIVE)
+            .correlate(User).scalar_subquery())
+
+
+def _can_take_a_chat_now() -> tuple:
+    """Enabled, online, chosen available, and a free seat: the one definition of an
+    available agent."""
+    return (User.is_enabled.is_(True), User.status == AgentStatus.AVAILABLE.value,
+            online_clause(User.id),
+            _active_chats() < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
 
 
 def agents_available(queue_id: int) -> int:

@@ -30,6 +30,23 @@ def find_agent(value: object) -> User:
     return user
 
 
+def candidates(chat_id: object, agent: User) -> list[dict]:
+    """Whom the chat's agent can hand his live chat to now: the other available agents of
+    its queue with a free seat (hand_over checks the same again when he chooses)."""
+    from app.desk.chats import get_chat
+
+    chat = get_chat(chat_id)
+    _check_handing(chat, agent, by_manager=False)
+    return [row for row in availability.available_in_queue(chat.queue_id)
+            if row["id"] != chat.agent_id]
+
+
+def _check_handing(chat: Chat, agent: User, *, by_manager: bool) -> None:
+    if chat.status != ChatStatus.ACTIVE or (chat.agent_id != agent.id and not by_manager):
+        raise Forbidden("not_yours", "Only the agent of a live chat can hand it over.",
+                        "chat_id")
+
+
 @use_case
 def hand_over(chat_id: object, agent: User, to_agent: object, *,
               by_manager: bool = False) -> Chat:
@@ -38,9 +55,7 @@ def hand_over(chat_id: object, agent: User, to_agent: object, *,
     from app.desk.chats import get_chat, take_seqs
 
     chat = get_chat(chat_id)
-    if chat.status != ChatStatus.ACTIVE or (chat.agent_id != agent.id and not by_manager):
-        raise Forbidden("not_yours", "Only the agent of a live chat can hand it over.",
-                        "chat_id")
+    _check_handing(chat, agent, by_manager=by_manager)
     target = find_agent(to_agent)
     if target.id == chat.agent_id:
         raise ValidationError("same_agent", "The chat is already with this agent.", "agent")

@@ -241,9 +241,14 @@ def _chat_closed(event: events.ChatClosed) -> None:
 
 def _chat_transferred(event: events.ChatTransferred) -> None:
     queue = db.session.get(PersonGroup, event.to_queue_id)
-    _emit_chat("chat_transferred", {"chat_id": event.chat_id,
-                                    "to_queue": {"id": queue.id, "name": queue.name}},
-               event.chat_id, event.agent_id)
+    data = {"chat_id": event.chat_id, "to_queue": {"id": queue.id, "name": queue.name}}
+    if event.from_queue_id == event.to_queue_id:
+        # Handed to another agent of its queue: the chat stays live, and its end user is
+        # told who joined (agent_joined), never that it waits again.
+        socketio.emit("chat_transferred", data, namespace=CHAT_NS,
+                      to=staff_rooms(event.chat_id, event.agent_id))
+        return
+    _emit_chat("chat_transferred", data, event.chat_id, event.agent_id)
 
 
 def _sessions_ended(event: events.SessionsEnded) -> None:

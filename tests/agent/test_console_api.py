@@ -135,3 +135,16 @@ def test_my_work_costs_the_same_statements_for_3_or_12_srs(alice, desk):
     rows = alice.get("/agent/api/my-work?status=ALL").get_json()["service_requests"]
     assert len(rows) == 12 and {r["owner_group"] for r in rows} == {"Software", "Hardware"}
     assert {path: statements_for(path) for path in few} == few
+
+
+def test_the_transfer_dialog_asks_whom_a_chat_can_be_handed_to(app, alice, desk):
+    chat = new_chat("Software", "Teams crash").chat
+    chats.accept_chat(chat.id, desk.alice)
+    url = f"/agent/api/chats/{chat.id}/handover-agents"
+    # bob has no console open: nobody can take it now.
+    assert alice.get(url).get_json() == {"ok": True, "agents": []}
+    assert app.test_client().get(url).status_code == 401  # no session
+    with signed_in(app, "bob") as bob:  # not his chat
+        refused = bob.get(url)
+        assert (refused.status_code, refused.get_json()["error"]) == (403, "not_yours")
+    assert alice.get("/agent/api/chats/999999/handover-agents").status_code == 404

@@ -216,3 +216,29 @@ def test_a_chat_is_handed_only_to_an_available_agent_of_its_queue(online):
     with pytest.raises(DeskError) as refused:  # only the chat's agent hands it over
         handover.hand_over(chat.id, fresh(desk.bob), "alice")
     assert refused.value.code == "not_yours"
+
+
+def test_a_hand_over_offers_exactly_the_agents_who_could_take_the_chat_now(online, app):
+    from app.desk import handover
+
+    desk = online
+    app.config["CHAT_MAX_PER_AGENT"] = 2
+    chat, other = ask(1), ask(2)
+    chats.accept_chat(chat.id, fresh(desk.alice))
+    names = lambda: [(row["name"], row["active_chats"], row["max_chats"])  # noqa: E731
+                     for row in handover.candidates(chat.id, fresh(desk.alice))]
+    assert names() == [("Bob Builder", 0, 2)]  # not alice herself, not maria (not Software)
+    chats.accept_chat(other.id, fresh(desk.bob))
+    assert names() == [("Bob Builder", 1, 2)]  # one seat left
+    app.config["CHAT_MAX_PER_AGENT"] = 1
+    assert names() == []  # full
+    app.config["CHAT_MAX_PER_AGENT"] = 2
+    availability.set_status(fresh(desk.bob), "away")
+    assert names() == []  # away
+    # Only the chat's agent may ask, and only while it is live.
+    with pytest.raises(DeskError) as refused:
+        handover.candidates(chat.id, fresh(desk.bob))
+    assert refused.value.code == "not_yours"
+    with pytest.raises(DeskError) as unknown:
+        handover.candidates("x", fresh(desk.alice))
+    assert unknown.value.code == "invalid"

@@ -130,6 +130,9 @@ def test_a_live_chat_handed_to_an_agent_on_the_other_process(two_servers, peers)
     opened = bob.wait("history", "/chat", lambda h: h["chat_id"] == made["chat_id"])
     assert opened["status"] == "ACTIVE" and opened["chat"]["agent"] == "Bob Builder"
     assert erin.wait("agent_joined", "/chat", lambda j: j["agent"] == "Bob Builder")
+    # The end user's chat never looked as if it waited again; alice's console was told.
+    assert erin.received("chat_transferred", "/chat") == []
+    alice.wait("chat_transferred", "/chat", lambda t: t["chat_id"] == made["chat_id"])
     again = alice.call("transfer", {"chat_id": made["chat_id"], "agent": "bob"})
     assert (again["ok"], again["error"]) == (False, "not_yours")
     both = alice.call("transfer", {"chat_id": made["chat_id"], "agent": "bob",

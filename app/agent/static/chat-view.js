@@ -6,6 +6,7 @@ import { AttachmentTray, filesOf } from "./attachments.js";
 import { CannedPicker } from "./canned-picker.js";
 import { ChatSide } from "./chat-side.js";
 import { h, identityMark, localDateTime, localTime, newClientId, toast } from "./dom.js";
+import { api } from "./http.js";
 import { lastMessageIds } from "./queue-link.js";
 import { SrForm } from "./sr-form.js";
 
@@ -374,19 +375,48 @@ export class ChatView {
 
   askTransfer() {
     const dialog = document.getElementById("transfer-dialog");
-    const selectEl = dialog.querySelector("select");
+    const queueEl = dialog.querySelector("#transfer-queue");
+    const agentEl = dialog.querySelector("#transfer-agent");
     const noteEl = dialog.querySelector("textarea");
+    const nobody = dialog.querySelector(".transfer-nobody");
+    const kind = () => dialog.querySelector('input[name="kind"]:checked').value;
+    const show = () => {
+      dialog.querySelector(".transfer-to-queue").hidden = kind() !== "queue";
+      dialog.querySelector(".transfer-to-agent").hidden = kind() !== "agent";
+    };
     noteEl.value = "";
-    selectEl.replaceChildren(...this.desk.queues.filter((q) => q.id !== this.summary.queue.id)
+    dialog.querySelector('input[value="queue"]').checked = true;
+    for (const radio of dialog.querySelectorAll('input[name="kind"]')) radio.onchange = show;
+    show();
+    queueEl.replaceChildren(...this.desk.queues.filter((q) => q.id !== this.summary.queue.id)
       .map((q) => h("option", { value: q.id }, q.name)));
+    agentEl.replaceChildren();
+    nobody.hidden = true;
+    // Who can take it now is asked each time the dialog opens (availability changes).
+    api("GET", `/agent/api/chats/${this.chatId}/handover-agents`).then(({ ok, data }) => {
+      const agents = ok ? data.agents : [];
+      agentEl.replaceChildren(...agents.map((a) =>
+        h("option", { value: a.id }, `${a.name} · ${a.active_chats} of ${a.max_chats} chats`)));
+      agentEl.disabled = agents.length === 0;
+      nobody.hidden = agents.length > 0;
+    });
     dialog.returnValue = "";
     dialog.onclose = () => {
-      if (dialog.returnValue !== "confirm" || !selectEl.value) return;
-      const payload = { chat_id: this.chatId, queue: Number(selectEl.value) };
-      if (noteEl.value.trim()) payload.note = noteEl.value;
+      if (dialog.returnValue !== "confirm") return;
+      let payload;
+      if (kind() === "agent") {
+        if (!agentEl.value) return;
+        payload = { chat_id: this.chatId, agent: Number(agentEl.value) };
+      } else {
+        if (!queueEl.value) return;
+        payload = { chat_id: this.chatId, queue: Number(queueEl.value) };
+        if (noteEl.value.trim()) payload.note = noteEl.value;
+      }
+      this.handingOver = "agent" in payload; // its answer names the agent: the event waits
       this.desk.socket.timeout(ACK_TIMEOUT).emit("transfer", payload, (err, ack) => {
+        this.handingOver = false;
         if (err || !ack?.ok) { toast(ack?.message || "The chat could not be transferred.", "error"); return; }
-        this.transferred(ack.to_queue);
+        if (ack.to_agent) this.handedOver(ack.to_agent); else this.transferred(ack.to_queue);
       });
     };
     dialog.showModal();
@@ -395,6 +425,13 @@ export class ChatView {
   transferred(toQueue) {
     if (this.status === "TRANSFERRED") return; // told by the answer and by the event
     toast(`Chat with ${this.summary.end_user.name} transferred to ${toQueue.name}.`, "success");
+    this.status = "TRANSFERRED";
+    this.dismiss(true);
+  }
+
+  handedOver(toAgent) {
+    if (this.status === "TRANSFERRED") return;
+    toast(`Chat with ${this.summary.end_user.name} handed to ${toAgent?.name || "another agent"}.`, "success");
     this.status = "TRANSFERRED";
     this.dismiss(true);
   }

@@ -180,7 +180,10 @@ chatSocket.on("chat_closed", (data) => {
 });
 chatSocket.on("chat_transferred", (data) => {
   const view = views.get(data.chat_id);
-  if (view && view.status === "ACTIVE") view.transferred(data.to_queue);
+  if (!view || view.status !== "ACTIVE") return;
+  // The same queue: handed to another agent (this console's own hand-over is also told by
+  // its acknowledgement, with the agent's name).
+  if (data.to_queue.id === view.summary.queue.id) { if (!view.handingOver) view.handedOver(null); } else view.transferred(data.to_queue);
 });
 
 document.addEventListener("visibilitychange", () => {

@@ -1,0 +1,98 @@
+"""Handing a live chat to another agent from the console's Transfer dialog, in real browsers.
+
+alice, in a chat of Software, opens Transfer, chooses "To an agent of this queue" and sees
+who can take it now (bob, with his seats); she hands it to him. Her tab closes with a
+confirmation, bob's console opens the chat with its history and the SR, and the end user
+in the widget is told Bob joined, without ever seeing the chat wait again. When nobody else
+can take it (bob away), the dialog says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import login
+from tests.browser.pages import Console, Widget
+from tests.conftest import seeded_database
+from tests.widget.support import start_widget_desk
+
+expect.set_options(timeout=15_000)
+SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
+
+
+@pytest.fixture
+def widget_desk(tmp_path):
+    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
+    yield desk
+    desk.site.stop()
+    desk.server.stop()
+
+
+def open_console(new_context, desk, username: str):
+    page = new_context(viewport={"width": 1360, "height": 860}).new_page()
+    login(page, desk.server.url, username)
+    page.goto(desk.server.url + "/")
+    expect(page.locator("#status-switch")).to_have_attribute("data-status", "available")
+    return page
+
+
+def test_an_agent_hands_a_live_chat_to_a_colleague(widget_desk, new_context):
+    desk = widget_desk
+    end_user = new_context(viewport={"width": 1100, "height": 800}).new_page()
+    frames: list[str] = []
+    end_user.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, str) else payload.decode(errors="replace"))))
+    end_user.goto(desk.site.url)
+    widget = Widget(end_user).open()
+    widget.request_chat(name="Hana Hope", email="hana@example.com",
+                        topic="Applications and accounts", question="Excel will not open")
+    sr_number = widget.sr_number()
+    chat_id = widget.stored_chat()["chatId"]
+
+    bob = open_console(new_context, desk, "bob")
+    alice = open_console(new_context, desk, "alice")
+    chat = Console(alice).accept(chat_id)
+    expect(widget.root.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
+    widget.send("It says the licence expired")
+
+    # bob steps away: nobody else can take it now, and the dialog says so.
+    bob.get_by_role("radio", name="Away").click()
+    expect(bob.locator("#status-switch")).to_have_attribute("data-status", "away")
+    chat.root.locator(".transfer-button").click()
+    dialog = alice.locator("#transfer-dialog")
+    dialog.get_by_label("To an agent of this queue").check()
+    expect(dialog.locator(".transfer-nobody")).to_be_visible()
+    expect(dialog.locator("#transfer-agent")).to_be_disabled()
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # bob is back: he is offered in the dialog with his seats, and alice hands him the chat.
+    bob.get_by_role("radio", name="Available").click()
+    expect(bob.locator("#status-switch")).to_have_attribute("data-status", "available")
+    chat.root.locator(".transfer-button").click()
+    dialog.get_by_label("To an agent of this queue").check()
+    expect(dialog.locator(".transfer-to-queue")).to_be_hidden()
+    choice = dialog.locator("#transfer-agent option")
+    expect(choice).to_have_text([re.compile(r"^Bob Builder · 0 of \d+ chats$")])
+    if SHOTS:
+        alice.screenshot(path=os.path.join(SHOTS, "console-hand-over.png"))
+    dialog.get_by_role("button", name="Transfer").click()
+
+    expect(alice.locator(".toast-success")).to_contain_text(
+        "Chat with Hana Hope handed to Bob Builder.")
+    expect(alice.locator(f'.chat-pane[data-chat-id="{chat_id}"]')).to_have_count(0)
+    taken = Console(bob).chat(chat_id)
+    expect(taken.root.locator(".end-user-name")).to_have_text("Hana Hope")
+    expect(taken.messages()).to_contain_text(["It says the licence expired"])
+    expect(taken.root).to_contain_text(sr_number)
+    expect(widget.root.locator(".log")).to_contain_text("Bob Builder has joined the chat.")
+    # The end user's chat stayed live all along (never told it waits again), and bob
+    # answers in it.
+    expect(widget.root.locator(".waiting-card")).to_be_hidden()
+    assert not [frame for frame in frames if "chat_transferred" in frame]
+    taken.send("Hi Hana, I will renew the licence now.")
+    expect(widget.last_from_desk().locator(".bubble")).to_have_text(
+        "Hi Hana, I will renew the licence now.")
