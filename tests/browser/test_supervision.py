@@ -4,7 +4,7 @@ customer page, the agent in the console, the manager watching from the admin.
 The agent writes an internal note; the manager opens the chat from the admin's dashboard,
 watches it live (typing too), whispers to the agent, joins and writes; the widget shows the
 join and never a note or a whisper: every WebSocket frame it receives is recorded and
-searched.
+searched. A manager also takes a chat over from its agent.
 """
 
 from __future__ import annotations
@@ -113,3 +113,42 @@ def test_agent_notes_manager_watches_whispers_and_joins(widget_desk, new_context
     for frame in frames:
         assert NOTE not in frame and WHISPER not in frame
         assert not frame.startswith('42/chat,["note"')
+
+
+def test_a_manager_takes_a_chat_over_from_its_agent(widget_desk, new_context):
+    """From the watch page, for himself: the agent's tab ends with who took it, the end user
+    is told who joined, and the chat opens in the manager's own Chats window."""
+    desk = widget_desk
+    end_user = new_context(viewport={"width": 1100, "height": 800}).new_page()
+    end_user.goto(desk.site.url)
+    widget = Widget(end_user).open()
+    widget.request_chat(name="Gina Green", email="gina@example.com",
+                        topic="Laptop, printer or phone", question="The dock is dead")
+    widget.sr_number()
+    chat_id = widget.stored_chat()["chatId"]
+    agent = new_context(viewport={"width": 1360, "height": 860}).new_page()
+    login(agent, desk.server.url, "alice")
+    agent.goto(desk.server.url + "/")
+    chat = Console(agent).accept(chat_id)
+    expect(widget.root.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
+
+    manager = new_context(viewport={"width": 1280, "height": 860}).new_page()
+    login(manager, desk.server.url, "maria")
+    manager.goto(f"{desk.server.url}/supervise/{chat_id}")
+    expect(manager.locator("#chat-agent")).to_have_text("Alice Agent")
+    manager.locator("#take-over-agent").select_option(label="Me")
+    manager.get_by_role("button", name="Take over").click()
+    expect(manager.locator(".toast-success")).to_contain_text("You have the chat now")
+    expect(manager.locator("#chat-agent")).to_have_text("Maria Manager")
+
+    expect(chat.root.locator(".msg-note").last).to_have_text("Maria Manager took over this chat.")
+    expect(agent.locator(".toast").filter(has_text="took over your chat with Gina Green")
+           ).to_have_count(1)
+    expect(widget.root.locator(".log")).to_contain_text("Maria Manager has joined the chat.")
+
+    manager.goto(desk.server.url + "/")
+    mine = Console(manager).chat(chat_id)
+    expect(mine.root.locator(".end-user-name")).to_have_text("Gina Green")
+    mine.send("Maria here: a new dock is on its way.")
+    expect(widget.last_from_desk().locator(".bubble")).to_have_text(
+        "Maria here: a new dock is on its way.")

@@ -165,7 +165,9 @@ chatSocket.on("message", (message) => views.get(message.chat_id)?.add(message));
 chatSocket.on("note", (note) => views.get(note.chat_id)?.addNote(note));
 chatSocket.on("chat_reassigned", (data) => {
   const view = views.get(data.chat_id);
-  if (view && view.status === "ACTIVE") { view.closed(`${data.by} handed this chat to ${data.agent}.`); toast(`${data.by} took over your chat with ${view.summary.end_user.name}.`); }
+  if (!view || view.status !== "ACTIVE") return;
+  view.closed(data.by === data.agent ? `${data.by} took over this chat.` : `${data.by} handed this chat to ${data.agent}.`);
+  toast(`${data.by} took over your chat with ${view.summary.end_user.name}.`);
 });
 // The server's message queue came back, or it saw a chat fall behind: fetch what is missing.
 chatSocket.on("resync", (data) => {
