@@ -115,16 +115,25 @@ class Cell:
         histogram[seconds] = histogram.get(seconds, 0) + sign
 
     def add_row(self, row, sign: int = 1) -> None:  # noqa: ANN001 - a roll-up row
+        self.add(tuple(getattr(row, name) for name in (*COUNTS, *HISTOGRAMS)), sign)
+
+    def add(self, values: tuple, sign: int = 1) -> None:
+        """Add a row's values, in the order of COUNTS then HISTOGRAMS, times `sign`."""
         counts = self.counts
-        for name in COUNTS:
-            counts[name] += sign * getattr(row, name)
-        for name in HISTOGRAMS:
-            text = getattr(row, name)
-            if text:
-                numbers = list(map(int, text.split()))
-                histogram = self.histograms[name]
-                for seconds, n in zip(numbers[::2], numbers[1::2], strict=True):
-                    histogram[seconds] = histogram.get(seconds, 0) + sign * n
+        for name, value in zip(COUNTS, values, strict=False):
+            if value:
+                counts[name] += sign * value
+        for name, text in zip(HISTOGRAMS, values[len(COUNTS):], strict=True):
+            if not text:
+                continue
+            numbers = text.split()
+            pairs = zip(map(int, numbers[::2]), map(int, numbers[1::2]), strict=True)
+            histogram = self.histograms[name]
+            if not histogram and sign == 1:
+                self.histograms[name] = dict(pairs)
+                continue
+            for seconds, n in pairs:
+                histogram[seconds] = histogram.get(seconds, 0) + sign * n
 
     def is_empty(self) -> bool:
         return not any(self.counts.values()) and not any(

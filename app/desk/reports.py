@@ -176,7 +176,7 @@ def _read(scope: str, covers: dict[object, Cover], by_group: bool) -> dict[tuple
             cell = cells.get((target, group))
             if cell is None:
                 cell = cells[target, group] = Cell()
-            cell.add_row(row, sign)
+            cell.add(row[3:], sign)
     return cells
 
 
@@ -194,27 +194,33 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
 def percentile(histogram: Mapping[int, int], p: float) -> float | None:
     """percentile_cont(p) of the values a histogram {value: how many} holds: linear
     interpolation between the ranks around p * (n - 1)."""
-    items = sorted((value, n) for value, n in histogram.items() if n > 0)
+    return percentiles(histogram, (p,))[0]
+
+
+def percentiles(histogram: Mapping[int, int], ps: tuple[float, ...]) -> list[float | None]:
+    """`percentile` for each of `ps` (ascending), in one walk over the sorted values."""
+    items = sorted(item for item in histogram.items() if item[1] > 0)
     total = sum(n for _, n in items)
     if not total:
-        return None
-    position = p * (total - 1)
-    low = math.floor(position)
-    values = _at_ranks(items, (low, min(low + 1, total - 1)))
-    return values[0] + (values[1] - values[0]) * (position - low)
-
-
-def _at_ranks(items: list[tuple[int, int]], ranks: tuple[int, int]) -> list[int]:
-    found, seen = [], 0
-    wanted = list(ranks)
+        return [None] * len(ps)
+    positions = [p * (total - 1) for p in ps]
+    ranks = sorted({r for position in positions
+                    for r in (math.floor(position), min(math.floor(position) + 1, total - 1))})
+    at, seen, wanted = {}, 0, iter(ranks)
+    rank = next(wanted)
     for value, n in items:
         seen += n
-        while wanted and wanted[0] < seen:
-            found.append(value)
-            wanted.pop(0)
-        if not wanted:
+        while rank is not None and rank < seen:
+            at[rank] = value
+            rank = next(wanted, None)
+        if rank is None:
             break
-    return found
+    result = []
+    for position in positions:
+        low = math.floor(position)
+        high = at[min(low + 1, total - 1)]
+        result.append(at[low] + (high - at[low]) * (position - low))
+    return result
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -260,13 +266,14 @@ def _figures(cell: Cell) -> dict:
     counts, histograms = cell.counts, cell.histograms
     requested, abandoned = counts["requested"], counts["abandoned"]
     csat_count, with_messages = counts["csat_count"], counts["with_messages"]
+    median_wait, p90_wait = percentiles(histograms["waits"], (0.5, 0.9))
     return {
         "requested": requested,
         "accepted": counts["accepted"],
         "abandoned": abandoned,
         "abandoned_share": round(abandoned / requested, 4) if requested else None,
-        "median_wait_seconds": _seconds(percentile(histograms["waits"], 0.5)),
-        "p90_wait_seconds": _seconds(percentile(histograms["waits"], 0.9)),
+        "median_wait_seconds": _seconds(median_wait),
+        "p90_wait_seconds": _seconds(p90_wait),
         "handled": counts["handled"],
         "median_first_response_seconds": _seconds(
             percentile(histograms["first_responses"], 0.5)),

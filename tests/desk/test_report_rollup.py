@@ -124,3 +124,15 @@ def test_a_year_is_read_as_its_months_and_the_days_the_range_cuts():
     assert len(rows) == 14
     assert reports.cover(date(2026, 3, 2), date(2026, 3, 8)) == [
         ("day", date(2026, 3, d), 1) for d in range(2, 9)]
+
+
+def test_durations_are_counted_in_the_documented_steps():
+    assert [report_rollup.bucket(s) for s in (0.4, 59.9, 119.9, 247.8, 601, 3725, 91000)] == [
+        0, 59, 119, 245, 600, 3600, 90000]
+
+
+def test_percentiles_of_a_histogram_interpolate_between_ranks():
+    assert reports.percentiles({10: 1, 30: 1, 50: 1, 100: 1}, (0.5, 0.9)) == [40.0, 85.0]
+    # 10 10 20: the median is the second value, the 90th percentile 10 + 0.8 * 10
+    assert reports.percentiles({10: 2, 20: 1, 99: 0}, (0.5, 0.9)) == [10.0, 18.0]
+    assert reports.percentiles({}, (0.5,)) == [None]
