@@ -35,12 +35,13 @@ def iso_time(moment: datetime | None) -> str | None:
 # --- chat ----------------------------------------------------------------------------------
 
 def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
-            sent_at: datetime, client_id: str | None, seq: int,
+            sent_at: datetime, client_id: str | None, seq: int, notice: dict | None = None,
             attachments: Iterable[dict] = ()) -> dict:
     """A chat message (built from values, so the message writer needs no model object);
     `seq` numbers the chat's messages 1, 2, 3, ... without gaps; `attachments` are the files
-    it carries, as `attachment` shows them."""
-    return {
+    it carries, as `attachment` shows them; a desk line (SYSTEM) may carry a `notice`: what
+    happened and to whom, for clients that word it in another language than `body`."""
+    payload = {
         "id": id,
         "chat_id": chat_id,
         "seq": seq,
@@ -50,6 +51,9 @@ def message(id: int, chat_id: int, role: SenderRole, name: str, body: str,
         "client_id": client_id,
         "attachments": list(attachments),
     }
+    if notice:
+        payload["notice"] = notice
+    return payload
 
 
 def encoded_size(payload: dict) -> int:
@@ -59,7 +63,7 @@ def encoded_size(payload: dict) -> int:
 
 def message_of(row: ChatMessage, attachments: Iterable[dict] = ()) -> dict:
     return message(row.id, row.chat_id, row.sender_role, row.sender_name, row.body,
-                   row.sent_at, row.client_id, row.seq, attachments)
+                   row.sent_at, row.client_id, row.seq, row.notice, attachments)
 
 
 def attachment(row: Attachment, url: str, thumbnail_url: str | None) -> dict:

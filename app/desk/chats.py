@@ -503,7 +503,7 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
                                                                    strict=True):
         carried = attachments.by_public_ids(files[index]) if index in files else ()
         payload = wire.message(new_id, chat, sender.role, sender.name, text, now, client_id,
-                               seq, carried)
+                               seq, attachments=carried)
         stored.append((index, payload))
         agent_id = state[chat].agent_id
         events.record(events.MessagePosted(chat, payload, agent_id))
@@ -665,7 +665,8 @@ def history(chat_id: object, after_id: object = None) -> list[dict]:
 
 
 _MESSAGE_COLUMNS = tuple(ChatMessage.__table__.c[name] for name in (
-    "id", "chat_id", "sender_role", "sender_name", "body", "sent_at", "client_id", "seq"))
+    "id", "chat_id", "sender_role", "sender_name", "body", "sent_at", "client_id", "seq",
+    "notice"))
 
 
 def history_page(chat_id: int, after_id: int | None = None, *, by_seq: bool = False
@@ -876,6 +877,8 @@ def transfer_chat(chat_id: object, agent: User, to_queue: object) -> Chat:
     )
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
                        body=f"{agent.display_name} transferred the chat to {target.name}.",
+                       notice={"kind": "transferred", "agent": agent.display_name,
+                               "queue": target.name},
                        client_id=f"transfer-{int(now.timestamp() * 1000)}", sent_at=now,
                        seq=take_seqs(chat.id, 1))
     db.session.add(note)

@@ -82,6 +82,8 @@ def hand_over(chat_id: object, agent: User, to_agent: object, *,
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
                        body=f"{previous.display_name} handed the chat to "
                             f"{target.display_name}.",
+                       notice={"kind": "handed_over", "agent": previous.display_name,
+                               "to": target.display_name},
                        client_id=f"handover-{int(now.timestamp() * 1000)}", sent_at=now,
                        seq=take_seqs(chat.id, 1))
     db.session.add(note)

@@ -64,16 +64,17 @@ def join_chat(chat_id: object, manager: User) -> Chat:
         return chat
     db.session.add(ChatSupervisor(chat_id=chat.id, user_id=manager.id, joined_at=utcnow()))
     _system_message(chat, f"{manager.display_name} (supervisor) joined the chat.",
-                    f"joined-{manager.id}")
+                    f"joined-{manager.id}",
+                    {"kind": "supervisor_joined", "name": manager.display_name})
     events.record(events.SupervisorJoined(chat.id, manager.id, manager.display_name,
                                           chat.agent_id))
     return chat
 
 
-def _system_message(chat: Chat, body: str, client_id: str) -> None:
+def _system_message(chat: Chat, body: str, client_id: str, notice: dict) -> None:
     now = utcnow()
     note = ChatMessage(chat=chat, sender_role=SenderRole.SYSTEM, sender_name="Service Desk",
-                       body=body, client_id=f"{client_id}-{int(now.timestamp() * 1000)}",
+                       body=body, notice=notice, client_id=f"{client_id}-{int(now.timestamp() * 1000)}",
                        sent_at=now, seq=chats.take_seqs(chat.id, 1))
     db.session.add(note)
     db.session.flush()

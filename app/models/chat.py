@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Enum,
@@ -140,6 +141,10 @@ class ChatMessage(db.Model):
     client_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A desk's own line (SYSTEM), as what happened and to whom, so that each client says it
+    # in its own language: {"kind": "transferred", "agent": ..., "queue": ...}; `body` is the
+    # English wording.
+    notice: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     chat: Mapped[Chat] = relationship(back_populates="messages")
 

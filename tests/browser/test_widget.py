@@ -486,6 +486,33 @@ def test_agent_joining_while_away_and_transfer_back_into_line(shared_desk, new_c
         bob.close()
 
 
+def test_the_desks_own_lines_come_in_the_widgets_language(shared_desk, new_context):
+    """A supervisor's join, a transfer and a hand-over are told in German in a German widget:
+    those in the history when it comes back, and the one written while it is open."""
+    desk = shared_desk
+    page = new_context().new_page()
+    _, chat_id = start_chat_in_widget(page, desk, "Gerd Gruber", "Das WLAN ist weg.")
+    bob = AgentClient(desk.server.url, "bob")
+    maria = AgentClient(desk.server.url, "maria")
+    alice = AgentClient(desk.server.url, "alice")
+    try:
+        bob.accept(chat_id)
+        assert maria.call("join", {"chat_id": chat_id})["ok"]
+        assert bob.call("transfer", {"chat_id": chat_id, "queue": "Software"})["ok"]
+        page.goto(desk.site.url + "/?lang=de")  # the same chat, now in a German page
+        widget = page.locator("#service-desk-chat .sdc")
+        log = widget.locator(".log")
+        expect(log).to_contain_text("Maria Manager (Supervisor) ist dem Chat beigetreten.")
+        expect(log).to_contain_text("Bob Builder hat den Chat an Software weitergeleitet.")
+        alice.accept(chat_id)
+        assert alice.call("transfer", {"chat_id": chat_id, "agent": "bob"})["ok"]
+        expect(log).to_contain_text("Alice Agent hat den Chat an Bob Builder übergeben.")
+        assert "joined the chat" not in log.inner_text()
+    finally:
+        for agent in (bob, maria, alice):
+            agent.close()
+
+
 def wait_until(check, timeout: float = 15.0):
     """Poll a database condition (bounded): True, or the test fails with what was seen."""
     deadline = time.monotonic() + timeout

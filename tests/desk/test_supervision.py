@@ -138,3 +138,25 @@ def test_live_chats_list_open_chats_only(desk):
     ended = live_chat(desk)
     chats.close_chat(ended.id, by=SenderRole.VISITOR)
     assert [c.id for c in supervision.live_chats()] == [chat.id, waiting.id]
+
+
+def test_the_desks_own_lines_say_what_happened_for_every_language(desk, published):
+    """A join and a transfer (a hand-over: the widget's browser test): each SYSTEM line
+    carries its kind and names (the widget words it in its language), in the live event and
+    in the history alike; the end user's and agents' own messages carry none."""
+    from app.desk import notes
+
+    chat = live_chat(desk)
+    supervision.join_chat(chat.id, desk.maria)
+    notes.transfer_with_note(chat.id, desk.alice, "Network", None)
+    chats.accept_chat(chat.id, desk.bob)
+    lines = [m for m in chats.history(chat.id) if m["sender"]["role"] == "SYSTEM"]
+    assert [m.get("notice") for m in lines] == [
+        {"kind": "supervisor_joined", "name": "Maria Manager"},
+        {"kind": "transferred", "agent": "Alice Agent", "queue": "Network"},
+    ]
+    live = [e.message for e in published if isinstance(e, events.MessagePosted)
+            and e.message["sender"]["role"] == "SYSTEM"]
+    assert [m["notice"]["kind"] for m in live] == ["supervisor_joined", "transferred"]
+    assert all("notice" not in m for m in chats.history(chat.id)
+               if m["sender"]["role"] != "SYSTEM")

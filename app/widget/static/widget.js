@@ -633,8 +633,12 @@
     var li = pendingLi || messageElement(message.sender.role, message.sender.name);
     li.setAttribute("data-id", String(message.id));
     if (message.client_id) li.setAttribute("data-client-id", message.client_id);
-    li.querySelector(".bubble").textContent = message.body;
-    li.querySelector(".bubble").hidden = !message.body;
+    var text = message.body;
+    // The desk's own lines come in the widget's language when it knows their kind.
+    var notice = message.sender.role === "SYSTEM" && message.notice;
+    if (notice && STRINGS.en["notice_" + notice.kind]) text = t("notice_" + notice.kind, notice);
+    li.querySelector(".bubble").textContent = text;
+    li.querySelector(".bubble").hidden = !text;
     showFiles(li, message.attachments);
     var time = li.querySelector("time");
     time.setAttribute("datetime", message.sent_at);
