@@ -625,6 +625,16 @@
     }
   }
 
+  // The desk's own lines in the widget's language, when it knows their kind (else the body).
+  function noticeText(message) {
+    var notice = message.sender.role === "SYSTEM" && message.notice;
+    if (!notice) return null;
+    if (notice.kind === "transferred") return t("notice_transferred", notice);
+    if (notice.kind === "handed_over") return t("notice_handed_over", notice);
+    if (notice.kind === "supervisor_joined") return t("notice_supervisor_joined", notice);
+    return null;
+  }
+
   function renderMessage(message) {
     if (!message || message.id == null) return;
     if (state.messages[message.id]) return;
@@ -633,10 +643,7 @@
     var li = pendingLi || messageElement(message.sender.role, message.sender.name);
     li.setAttribute("data-id", String(message.id));
     if (message.client_id) li.setAttribute("data-client-id", message.client_id);
-    var text = message.body;
-    // The desk's own lines come in the widget's language when it knows their kind.
-    var notice = message.sender.role === "SYSTEM" && message.notice;
-    if (notice && STRINGS.en["notice_" + notice.kind]) text = t("notice_" + notice.kind, notice);
+    var text = noticeText(message) || message.body;
     li.querySelector(".bubble").textContent = text;
     li.querySelector(".bubble").hidden = !text;
     showFiles(li, message.attachments);
