@@ -91,6 +91,10 @@ class Config:
         # Per-socket flood limit (token bucket): average events per second and burst size.
         self.SOCKET_EVENTS_PER_SECOND = float(env.get("SOCKET_EVENTS_PER_SECOND", "5"))
         self.SOCKET_EVENT_BURST = int(env.get("SOCKET_EVENT_BURST", "20"))
+        # History pages have a budget of their own (the same shape): a client resuming a long
+        # chat pages through it at once without spending the budget of its messages.
+        self.SOCKET_HISTORY_PER_SECOND = float(env.get("SOCKET_HISTORY_PER_SECOND", "10"))
+        self.SOCKET_HISTORY_BURST = int(env.get("SOCKET_HISTORY_BURST", "60"))
         # Bytes that may wait to be sent to one connection: a client that stops reading is
         # dropped past it (it reconnects and fetches what it missed by seq).
         self.SOCKET_OUTBOX_MAX_BYTES = int(env.get("SOCKET_OUTBOX_MAX_BYTES",

@@ -42,6 +42,8 @@ class SocketClient:
     joined: set[int] = field(default_factory=set)
     # Paid for each event; shared with the other sockets of the same chat, end user or agent.
     budget: Budget = field(default_factory=lambda: Budget([]))
+    # Paid for each page of history instead (resuming a long chat spends no event budget).
+    history_budget: Budget = field(default_factory=lambda: Budget([]))
 
     def budget_keys(self) -> tuple:
         if self.is_agent:
@@ -63,6 +65,13 @@ def event_budget_settings() -> tuple[float, int]:
     config = current_app.config
     return (float(config.get("SOCKET_EVENTS_PER_SECOND", 5)),
             int(config.get("SOCKET_EVENT_BURST", 20)))
+
+
+def history_budget_settings() -> tuple[float, int]:
+    """(pages per second, burst) of history pages, likewise."""
+    config = current_app.config
+    return (float(config.get("SOCKET_HISTORY_PER_SECOND", 10)),
+            int(config.get("SOCKET_HISTORY_BURST", 60)))
 
 
 def agent_identity(*, allow_unverified: bool = False) -> tuple[int, int]:

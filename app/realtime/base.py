@@ -23,7 +23,12 @@ from app.desk import sessions
 from app.desk.errors import DeskError, server_error, unavailable
 from app.extensions import db
 from app.json_depth import TOO_DEEP
-from app.realtime.auth import SocketClient, event_budget_settings, refuse
+from app.realtime.auth import (
+    SocketClient,
+    event_budget_settings,
+    history_budget_settings,
+    refuse,
+)
 from app.realtime.ratelimit import SharedBudgets
 
 log = logging.getLogger(__name__)
@@ -100,6 +105,9 @@ class DeskNamespace(Namespace):
     # request context (a Request object and the copied cookie session): the busiest events,
     # whose handlers use neither `request`, `session` nor `url_for`.
     light_events: frozenset[str] = frozenset()
+    # Events paid from the history budget rather than the event budget: pages a client asks
+    # for one after the other to catch up.
+    paged_events: frozenset[str] = frozenset()
     # Set when the process stops gracefully: new connections are refused (they go elsewhere).
     stopping = False
 
@@ -107,6 +115,7 @@ class DeskNamespace(Namespace):
         super().__init__(namespace)
         self.clients: dict[str, SocketClient] = {}
         self.budgets = SharedBudgets()
+        self.history_budgets = SharedBudgets()
 
     # --- dispatch ------------------------------------------------------------------------
 
@@ -188,7 +197,8 @@ class DeskNamespace(Namespace):
         client = self.clients.get(sid)
         if client is None:
             return error("not_connected", "This socket is not connected.")
-        if not client.budget.take():
+        budget = client.history_budget if event in self.paged_events else client.budget
+        if not budget.take():
             return error("rate_limited", "Too many events; slow down and retry in a moment.")
         if event not in self.events:
             return error("unknown_event", f"Unknown event {str(event)[:64]!r}.")
@@ -226,9 +236,12 @@ class DeskNamespace(Namespace):
     # --- the sockets of this process ---------------------------------------------------
 
     def register(self, client: SocketClient) -> None:
-        """A connected socket: kept, with its event budget (shared per chat, end user, agent)."""
+        """A connected socket: kept, with its event and history budgets (each shared per chat,
+        end user, agent)."""
         self.forget(client.sid)
         client.budget = self.budgets.budget(*event_budget_settings(), client.budget_keys())
+        client.history_budget = self.history_budgets.budget(*history_budget_settings(),
+                                                            client.budget_keys())
         self.clients[client.sid] = client
 
     def forget(self, sid: str) -> SocketClient | None:
@@ -236,6 +249,7 @@ class DeskNamespace(Namespace):
         client = self.clients.pop(sid, None)
         if client is not None:
             self.budgets.release(client.budget)
+            self.history_budgets.release(client.history_budget)
         return client
 
     def drop_ended_sessions(self) -> None:

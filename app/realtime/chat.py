@@ -52,6 +52,7 @@ class ChatNamespace(DeskNamespace):
                         "request_transcript", "note", "watch", "unwatch", "join",
                         "whisper", "take_over"})
     light_events = frozenset({"send", "typing"})
+    paged_events = frozenset({"history"})
 
     def __init__(self, node: str) -> None:
         super().__init__(CHAT_NS)

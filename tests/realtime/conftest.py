@@ -10,7 +10,8 @@ from tests.realtime.peers import Peer, agent, visitor
 from tests.support.server import LiveServer
 
 # Generous enough for the bad-input tests, small enough that a flood trips it for sure.
-EVENT_LIMITS = {"SOCKET_EVENT_BURST": "30", "SOCKET_EVENTS_PER_SECOND": "3"}
+EVENT_LIMITS = {"SOCKET_EVENT_BURST": "30", "SOCKET_EVENTS_PER_SECOND": "3",
+                "SOCKET_HISTORY_BURST": "40", "SOCKET_HISTORY_PER_SECOND": "3"}
 WIDGET_ORIGIN = "https://shop.example.com"
 
 

@@ -15,6 +15,7 @@ from tests.realtime.peers import request_chat
 pytestmark = pytest.mark.live
 
 BURST = int(EVENT_LIMITS["SOCKET_EVENT_BURST"])
+HISTORY_BURST = int(EVENT_LIMITS["SOCKET_HISTORY_BURST"])
 
 
 class RawSocket:
@@ -95,12 +96,14 @@ def test_a_deeply_nested_http_body_is_refused_as_invalid(server):
     assert reply.status_code == 400 and reply.json()["error"] == "invalid"
 
 
-def flood(sockets, chat_ids, rounds: int) -> int:
-    """`rounds` history calls from each socket, interleaved; how many were served."""
+def flood(sockets, chat_ids, rounds: int, event: str = "typing") -> int:
+    """`rounds` calls of `event` from each socket, interleaved; how many were served."""
     served = 0
     for _ in range(rounds):
         for raw, chat_id in zip(sockets, chat_ids, strict=True):
-            reply = raw.call_raw("history", json.dumps({"chat_id": chat_id}))
+            payload = {"chat_id": chat_id, "typing": False} if event == "typing" else {
+                "chat_id": chat_id}
+            reply = raw.call_raw(event, json.dumps(payload))
             if reply["ok"]:
                 served += 1
             else:
@@ -108,15 +111,17 @@ def flood(sockets, chat_ids, rounds: int) -> int:
     return served
 
 
-def test_several_sockets_of_one_end_user_share_one_event_budget(server):
-    first = request_chat(server.url, email="many-tabs@example.org")
-    second = request_chat(server.url, email="many-tabs@example.org")
+@pytest.mark.parametrize("event, burst", [("typing", BURST), ("history", HISTORY_BURST)])
+def test_several_sockets_of_one_end_user_share_one_event_budget(server, event, burst):
+    first = request_chat(server.url, email=f"many-tabs-{event}@example.org")
+    second = request_chat(server.url, email=f"many-tabs-{event}@example.org")
     sockets = [RawSocket(server, "/chat", {"visitor_token": made["visitor_token"]})
                for made in (first, first, first, second)]
     try:
-        served = flood(sockets, [first["chat_id"]] * 3 + [second["chat_id"]], BURST)
+        served = flood(sockets, [first["chat_id"]] * 3 + [second["chat_id"]], burst, event)
     finally:
         for raw in sockets:
             raw.close()
-    # One budget (the burst, plus what refills during the flood), not one per socket.
-    assert BURST <= served < 1.5 * BURST, served
+    # One budget (the burst, plus what refills during the flood), not one per socket; history
+    # pages have a budget of their own, shared the same way.
+    assert burst <= served < 1.5 * burst, served

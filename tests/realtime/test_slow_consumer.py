@@ -41,7 +41,8 @@ def server(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("slow-consumer")
     url = seeded_database(request.param, tmp)
     live = LiveServer(url, log_path=tmp / "server.log", env={
-        "SOCKET_EVENTS_PER_SECOND": str(ASKED_PER_SECOND), "SOCKET_EVENT_BURST": "20"})
+        "SOCKET_EVENTS_PER_SECOND": str(ASKED_PER_SECOND), "SOCKET_EVENT_BURST": "20",
+        "SOCKET_HISTORY_PER_SECOND": str(ASKED_PER_SECOND), "SOCKET_HISTORY_BURST": "20"})
     live.start()
     request.addfinalizer(live.stop)
     return live
