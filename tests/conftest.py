@@ -7,6 +7,7 @@ set (CI sets it). Live-server fixtures run ``python wsgi.py`` on a loopback port
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -25,14 +26,20 @@ LIVE_FIXTURES = {"live_server", "sqlite_live_server", "server", "quick_timers_se
                  "widget_desk", "shared_desk", "agent_console"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     """Tiers: `browser` (tests/browser), `live` (a real server process); modules mark `slow`
-    and `fault` themselves. `make test-fast` runs what is in none of them."""
+    and `fault` themselves. `make test-fast` runs what is in none of them.
+
+    Under pytest-xdist (`-n`, `--dist loadgroup`), the fault suite runs in one worker: its
+    package-wide private Redis and PostgreSQL cluster are started once, not once per worker."""
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
         if LIVE_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.live)
+        if item.get_closest_marker("fault"):
+            item.add_marker(pytest.mark.xdist_group("fault"))
 
 
 def pytest_sessionstart(session):
@@ -66,11 +73,39 @@ def _postgres_url():
     return databases.create_postgres_database() if databases.postgres_admin_url() else None
 
 
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory) -> dict[str, str]:
+    """Two SQLite files made once per run: the models' tables empty, and the same with the
+    demo desk. A test's database is a copy of one (a file copy, not create_all and the demo's
+    inserts again for each of hundreds of tests)."""
+    from app import create_app, demo
+    from app.extensions import db
+
+    folder = tmp_path_factory.mktemp("sqlite-templates")
+    paths = {"empty": str(folder / "empty.sqlite3"), "desk": str(folder / "desk.sqlite3")}
+    for kind, path in paths.items():
+        application = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+        with application.app_context():
+            db.create_all()
+            if kind == "desk":
+                demo.seed_demo()
+            db.session.remove()
+            db.engine.dispose()
+        # The last connection's close folded the write-ahead log into the file, which alone
+        # is copied.
+        assert not os.path.exists(path + "-wal"), path
+    return paths
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path, _postgres_url):
-    """An empty database of each configured kind."""
+def database_url(request, tmp_path, _postgres_url, _sqlite_templates):
+    """An empty database of each configured kind (on SQLite, with the demo desk already in it
+    when the test asks for `desk`, which then finds it there)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+        path = tmp_path / "desk.sqlite3"
+        kind = "desk" if "desk" in request.fixturenames else "empty"
+        shutil.copyfile(_sqlite_templates[kind], path)
+        return f"sqlite:///{path}"
     return _postgres_url
 
 
@@ -89,22 +124,22 @@ def app(database_url):
 
         g.pop("_login_user", None)
 
-    with application.app_context():
-        _empty_schema(db)
+    if not database_url.startswith("sqlite"):
+        with application.app_context():
+            _empty_schema(db)
     ctx = application.app_context()
     ctx.push()
     yield application
     db.session.remove()
     ctx.pop()
     with application.app_context():
-        if database_url.startswith("sqlite"):
-            db.drop_all()
         db.engine.dispose()
 
 
 def _empty_schema(db) -> None:
-    """The models' tables, empty. PostgreSQL keeps its tables between tests and truncates
-    them (ids restart, so SR numbers are predictable); anything else gets them created."""
+    """The models' tables, empty. PostgreSQL keeps its tables between tests and empties them
+    (ids restart, so SR numbers are predictable); anything else gets them created (the `app`
+    fixture's SQLite database is already a fresh copy of a template)."""
     if db.engine.dialect.name != "postgresql":
         db.drop_all()
         db.create_all()
@@ -114,9 +149,14 @@ def _empty_schema(db) -> None:
         db.drop_all()
         db.create_all()
         return
-    tables = ", ".join(f'"{name}"' for name in db.metadata.tables)
+    # DELETE, children first, and every sequence back to its start: a test leaves a few rows,
+    # and TRUNCATE of every table (new files for each) cost half a second per test.
     with db.engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(sa.text(
+            "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema()"))
 
 
 @dataclass
@@ -131,7 +171,8 @@ class DemoDesk:
 
 @pytest.fixture
 def desk(app):
-    """The demo desk: queues Hardware/Software/Network, alice, bob, maria."""
+    """The demo desk: queues Hardware/Software/Network, alice, bob, maria (loaded here on
+    PostgreSQL; on SQLite the database was copied with it, and loading again adds nothing)."""
     from app import demo
     from app.extensions import db
     from app.models import PersonGroup, User

@@ -8,6 +8,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from app import create_app
 from app.desk import chats
 from app.extensions import db
@@ -146,6 +148,7 @@ def test_a_chat_of_ten_thousand_messages_resumes_in_bounded_pages(server, peers)
         console.close()
 
 
+@pytest.mark.live  # two server processes of its own
 def test_sigterm_finishes_the_batch_moves_clients_and_forgets_the_process(
         tmp_path, peers):
     """A graceful stop during a burst: what was acknowledged is stored, the clients are let
