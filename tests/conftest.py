@@ -32,7 +32,12 @@ def pytest_collection_modifyitems(config, items):
     and `fault` themselves. `make test-fast` runs what is in none of them.
 
     Under pytest-xdist (`-n`, `--dist loadgroup`), the fault suite runs in one worker: its
-    package-wide private Redis and PostgreSQL cluster are started once, not once per worker."""
+    package-wide private Redis and PostgreSQL cluster are started once, not once per worker.
+
+    A module marked `one_backend` proves something the database cannot change (SMTP's TLS,
+    the S3 server, HTTP headers, the login form): it runs on SQLite only, its PostgreSQL
+    copies are deselected."""
+    repeated = []
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
@@ -40,6 +45,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.live)
         if item.get_closest_marker("fault"):
             item.add_marker(pytest.mark.xdist_group("fault"))
+        if item.get_closest_marker("one_backend") and "postgresql" in _backend_params(item):
+            repeated.append(item)
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if item not in set(repeated)]
+
+
+def _backend_params(item) -> set:
+    callspec = getattr(item, "callspec", None)
+    return {value for value in callspec.params.values() if isinstance(value, str)} \
+        if callspec else set()
 
 
 def pytest_sessionstart(session):

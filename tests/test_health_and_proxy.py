@@ -8,6 +8,8 @@ from app import create_app, demo
 from app.extensions import db
 from tests.conftest import _empty_schema
 
+pytestmark = pytest.mark.one_backend  # probes and proxy headers, whatever the database
+
 UNREACHABLE_POSTGRES = "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2"
 CHAT = {"name": "Erin End-User", "email": "erin@example.org", "queue": "Software",
         "question": "Help, please."}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.accounts import sign_in as login
+
+pytestmark = pytest.mark.one_backend  # the login form and its redirects, whatever the database
 
 
 def test_agent_lands_in_the_chat_window_and_manager_on_the_dashboard(desk, app):

@@ -12,6 +12,8 @@ import pytest
 from app import logs
 from app.desk import chats
 
+pytestmark = pytest.mark.one_backend  # log lines, whatever the database
+
 CHAT = {"name": "Erin End-User", "email": "erin@example.org", "queue": "Software",
         "question": "Help, please."}
 

@@ -21,6 +21,8 @@ from app.models import Attachment, SenderRole, StoredFile
 from app.models.types import utcnow
 from tests.support import files
 
+pytestmark = pytest.mark.one_backend  # the S3 server holds the bytes, whatever the database
+
 pytest.importorskip("moto", reason="moto[s3] is a dev extra")
 BUCKET = "desk-files"
 PREFIX = "desk/"

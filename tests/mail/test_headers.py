@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.extensions import db
 from app.mail import sender as mail_sender
 from app.mail.compose import enqueue
 from app.models import OutboxMessage, OutboxStatus
 from tests.mail.support import chat_from, outbox, resolve
+
+pytestmark = pytest.mark.one_backend  # mail headers, whatever the database
 
 EXPECTED_HEADERS = {"subject", "from", "to", "reply-to", "date", "message-id",
                     "x-service-request", "references", "auto-submitted", "mime-version",

@@ -15,19 +15,28 @@ from app.models import OutboxStatus
 from tests.mail.support import SENDER, SmtpServer, make_due, outbox
 from tests.support.server import free_port
 
-pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+pytestmark = [pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
+              pytest.mark.one_backend]  # the SMTP server's TLS and login, whatever the database
 USER, PASSWORD = "desk-mailer", "s3cret pass"
 
 
-@pytest.fixture
-def certificate(tmp_path, monkeypatch):
-    """A self-signed certificate for 127.0.0.1 that the client trusts (via SSL_CERT_FILE)."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+@pytest.fixture(scope="module")
+def _certificate_files(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 and its key (made once: RSA keys are slow)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
          "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+@pytest.fixture
+def certificate(_certificate_files, monkeypatch):
+    """A self-signed certificate for 127.0.0.1 that the client trusts (via SSL_CERT_FILE)."""
+    cert, key = _certificate_files
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)

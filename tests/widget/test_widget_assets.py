@@ -7,9 +7,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import requests
 
 from app.widget.demo_host import DemoHost
+
+pytestmark = pytest.mark.one_backend  # static files and CORS headers, whatever the database
 
 WIDGET_JS = Path(__file__).resolve().parents[2] / "app" / "widget" / "static" / "widget.js"
 
