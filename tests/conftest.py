@@ -31,8 +31,9 @@ def pytest_collection_modifyitems(config, items):
     """Tiers: `browser` (tests/browser), `live` (a real server process); modules mark `slow`
     and `fault` themselves. `make test-fast` runs what is in none of them.
 
-    Under pytest-xdist (`-n`, `--dist loadgroup`), the fault suite runs in one worker: its
-    package-wide private Redis and PostgreSQL cluster are started once, not once per worker.
+    Under pytest-xdist (`-n`, `--dist loadgroup`), the fault suite runs in one worker (its
+    package-wide private Redis and PostgreSQL cluster are started once, not once per
+    worker), and so does each module whose tests share a module-scoped fixture.
 
     A module marked `one_backend` proves something the database cannot change (SMTP's TLS,
     the S3 server, HTTP headers, the login form): it runs on SQLite only, its PostgreSQL
@@ -45,11 +46,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.live)
         if item.get_closest_marker("fault"):
             item.add_marker(pytest.mark.xdist_group("fault"))
+        elif _uses_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(config.rootpath)
+                                                    .as_posix()))
         if item.get_closest_marker("one_backend") and "postgresql" in _backend_params(item):
             repeated.append(item)
     if repeated:
         config.hook.pytest_deselected(items=repeated)
         items[:] = [item for item in items if item not in set(repeated)]
+
+
+def _uses_a_module_fixture(item) -> bool:
+    """Whether the test shares a module-scoped fixture (a cluster, a live server, a browser's
+    desk): its module then runs in one worker, which sets the fixture up once."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope == "module"
+               for name, defs in info.name2fixturedefs.items() if name in item.fixturenames)
 
 
 def _backend_params(item) -> set:

@@ -31,7 +31,9 @@ def cluster(request, tmp_path_factory):
     engine.dispose()
     env = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
            "SOCKETIO_CHANNEL": f"sdc-test-{uuid.uuid4().hex}",
-           "PRESENCE_HEARTBEAT": "1", "AGENT_OFFLINE_GRACE": "1",
+           # A process is dead after 3 missed beats: 6 s, which a busy machine's stalls
+           # never reach (at 1 s, a stall of 3 s counted a live agent offline).
+           "PRESENCE_HEARTBEAT": "2", "AGENT_OFFLINE_GRACE": "1",
            "CHAT_OFFER_TIMEOUT": str(OFFER_SECONDS), "CHAT_OFFER_MISSES_AWAY": "0"}
     return url, env, tmp
 
