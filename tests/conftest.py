@@ -14,8 +14,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from tests.support import databases
+from tests.support import compiled, databases
 from tests.support.server import LiveServer
+
+compiled.install()  # each test builds its own app: its routes' URL builders compiled once
 
 pytest_plugins = ["tests.support.chromium"]
 
@@ -145,6 +147,7 @@ def app(database_url):
     from app.extensions import db
 
     application = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    compiled.share_templates(application)
 
     @application.before_request
     def _each_request_finds_its_own_user():
