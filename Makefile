@@ -6,8 +6,9 @@ TEST_WORKERS ?= 3
 FAST_WORKERS ?= auto
 run:   ## install, create the SQLite demo database and start the app on http://127.0.0.1:5000/
 	scripts/run-demo.sh
-test:  ## install dev dependencies and run the whole test suite
-	scripts/test.sh -n $(TEST_WORKERS) --dist loadgroup
+test:  ## install dev dependencies and run the whole test suite (then the `alone` tests, one at a time)
+	scripts/test.sh -n $(TEST_WORKERS) --dist loadgroup -m "not alone"; parallel=$$?; \
+	scripts/test.sh -m alone; alone=$$?; [ $$parallel = 0 ] && [ $$alone = 0 ]
 cluster:  ## nginx in front of app processes on PostgreSQL and Redis: see README, "Production"
 	scripts/bootstrap.sh
 	.venv/bin/python deploy/cluster.py

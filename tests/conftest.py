@@ -35,7 +35,10 @@ def pytest_collection_modifyitems(config, items):
 
     Under pytest-xdist (`-n`, `--dist loadgroup`), the fault suite runs in one worker (its
     package-wide private Redis and PostgreSQL cluster are started once, not once per
-    worker), and so does each module whose tests share a module-scoped fixture.
+    worker), and so does each module whose tests share a module-scoped fixture. `make test`
+    runs the tests marked `alone` (the fault suite, the cluster's rolling restart, the server's
+    memory under a client that reads nothing) afterwards, one at a time, with nothing else
+    loading the machine.
 
     A module marked `one_backend` proves something the database cannot change (SMTP's TLS,
     the S3 server, HTTP headers, the login form): it runs on SQLite only, its PostgreSQL
@@ -48,6 +51,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.live)
         if item.get_closest_marker("fault"):
             item.add_marker(pytest.mark.xdist_group("fault"))
+            item.add_marker(pytest.mark.alone)
         elif _uses_a_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.path.relative_to(config.rootpath)
                                                     .as_posix()))

@@ -27,6 +27,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 WIDGET_ORIGIN = "https://shop.example.com"
 pytestmark = [
     pytest.mark.live, pytest.mark.slow,
+    pytest.mark.alone,  # a rolling restart of the whole cluster, with nothing else beside it
     pytest.mark.skipif(not (databases.postgres_admin_url() and REDIS_URL),
                        reason="the cluster needs TEST_DATABASE_URL and TEST_REDIS_URL"),
 ]

@@ -23,7 +23,8 @@ from tests.support.chat_fill import fill_chat
 from tests.support.server import LiveServer, wait_until
 from tests.support.stuck_client import StuckClient
 
-pytestmark = [pytest.mark.live, pytest.mark.slow]
+pytestmark = [pytest.mark.live, pytest.mark.slow,
+              pytest.mark.alone]  # the server's memory, measured: no other test beside it
 
 MB = 1024 * 1024
 PAGE_BYTES = 256 * 1024  # HISTORY_PAGE_BYTES, the default
