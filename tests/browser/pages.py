@@ -234,3 +234,29 @@ def paste_image(page: Page, target: Locator, png: bytes, name: str = "image.png"
         el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
                                                        cancelable: true}));
     }""", [list(png), name])
+
+
+def end_user_asks(new_context, site_url: str, *, name: str, email: str, topic: str,
+                  question: str) -> tuple[Widget, int, list[str]]:
+    """An end user on the customer page starts a chat in the widget: the widget, the chat's
+    id, and every WebSocket frame the widget's page receives (as text), recorded from the
+    start."""
+    page = new_context(viewport={"width": 1100, "height": 800}).new_page()
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, str) else payload.decode(errors="replace"))))
+    page.goto(site_url)
+    widget = Widget(page).open()
+    widget.request_chat(name=name, email=email, topic=topic, question=question)
+    widget.sr_number()
+    return widget, widget.stored_chat()["chatId"], frames
+
+
+def console_page(new_context, server_url: str, username: str) -> Page:
+    """An agent (or manager) signed in, on his Agent Chat window."""
+    from tests.browser.conftest import login
+
+    page = new_context(viewport={"width": 1360, "height": 860}).new_page()
+    login(page, server_url, username)
+    page.goto(server_url + "/")
+    return page

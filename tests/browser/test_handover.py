@@ -15,8 +15,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from tests.browser.pages import Console, Widget
+from tests.browser.pages import Console, console_page, end_user_asks
 from tests.conftest import seeded_database
 from tests.widget.support import start_widget_desk
 
@@ -33,25 +32,17 @@ def widget_desk(tmp_path):
 
 
 def open_console(new_context, desk, username: str):
-    page = new_context(viewport={"width": 1360, "height": 860}).new_page()
-    login(page, desk.server.url, username)
-    page.goto(desk.server.url + "/")
+    page = console_page(new_context, desk.server.url, username)
     expect(page.locator("#status-switch")).to_have_attribute("data-status", "available")
     return page
 
 
 def test_an_agent_hands_a_live_chat_to_a_colleague(widget_desk, new_context):
     desk = widget_desk
-    end_user = new_context(viewport={"width": 1100, "height": 800}).new_page()
-    frames: list[str] = []
-    end_user.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
-        payload if isinstance(payload, str) else payload.decode(errors="replace"))))
-    end_user.goto(desk.site.url)
-    widget = Widget(end_user).open()
-    widget.request_chat(name="Hana Hope", email="hana@example.com",
-                        topic="Applications and accounts", question="Excel will not open")
+    widget, chat_id, frames = end_user_asks(
+        new_context, desk.site.url, name="Hana Hope", email="hana@example.com",
+        topic="Applications and accounts", question="Excel will not open")
     sr_number = widget.sr_number()
-    chat_id = widget.stored_chat()["chatId"]
 
     bob = open_console(new_context, desk, "bob")
     alice = open_console(new_context, desk, "alice")

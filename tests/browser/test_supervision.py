@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login
-from tests.browser.pages import Console, Widget
+from tests.browser.pages import Console, console_page, end_user_asks
 from tests.conftest import seeded_database
 from tests.widget.support import start_widget_desk
 
@@ -35,20 +35,10 @@ def widget_desk(tmp_path):
 
 def test_agent_notes_manager_watches_whispers_and_joins(widget_desk, new_context):
     desk = widget_desk
-    end_user = new_context(viewport={"width": 1100, "height": 800}).new_page()
-    frames: list[str] = []
-    end_user.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
-        payload if isinstance(payload, str) else payload.decode(errors="replace"))))
-    end_user.goto(desk.site.url)
-    widget = Widget(end_user).open()
-    widget.request_chat(name="Frank First", email="frank@example.com",
-                        topic="Laptop, printer or phone", question="My laptop will not start")
-    widget.sr_number()
-    chat_id = widget.stored_chat()["chatId"]
-
-    agent = new_context(viewport={"width": 1360, "height": 860}).new_page()
-    login(agent, desk.server.url, "alice")
-    agent.goto(desk.server.url + "/")
+    widget, chat_id, frames = end_user_asks(
+        new_context, desk.site.url, name="Frank First", email="frank@example.com",
+        topic="Laptop, printer or phone", question="My laptop will not start")
+    agent = console_page(new_context, desk.server.url, "alice")
     chat = Console(agent).accept(chat_id)
     expect(widget.root.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
     widget.send("It beeps three times")
@@ -119,16 +109,10 @@ def test_a_manager_takes_a_chat_over_from_its_agent(widget_desk, new_context):
     """From the watch page, for himself: the agent's tab ends with who took it, the end user
     is told who joined, and the chat opens in the manager's own Chats window."""
     desk = widget_desk
-    end_user = new_context(viewport={"width": 1100, "height": 800}).new_page()
-    end_user.goto(desk.site.url)
-    widget = Widget(end_user).open()
-    widget.request_chat(name="Gina Green", email="gina@example.com",
-                        topic="Laptop, printer or phone", question="The dock is dead")
-    widget.sr_number()
-    chat_id = widget.stored_chat()["chatId"]
-    agent = new_context(viewport={"width": 1360, "height": 860}).new_page()
-    login(agent, desk.server.url, "alice")
-    agent.goto(desk.server.url + "/")
+    widget, chat_id, _ = end_user_asks(
+        new_context, desk.site.url, name="Gina Green", email="gina@example.com",
+        topic="Laptop, printer or phone", question="The dock is dead")
+    agent = console_page(new_context, desk.server.url, "alice")
     chat = Console(agent).accept(chat_id)
     expect(widget.root.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
 
