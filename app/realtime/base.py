@@ -196,6 +196,12 @@ class DeskNamespace(Namespace):
     def _run(self, sid: str, event: str, *data) -> dict:
         client = self.clients.get(sid)
         if client is None:
+            if self.stopping:
+                # Its connection is being closed by a graceful stop (an event can still be
+                # answered on a long-polling transport): not a refusal, send it again once
+                # reconnected, as when the database is down.
+                return error("unavailable", "This server is stopping; send again once "
+                                            "reconnected.")
             return error("not_connected", "This socket is not connected.")
         budget = client.history_budget if event in self.paged_events else client.budget
         if not budget.take():
