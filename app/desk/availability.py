@@ -222,7 +222,7 @@ def available_by_queue(queue_ids: list[int]) -> dict[int, int]:
         select(group_members.c.group_id, func.count(func.distinct(User.id)))
         .select_from(User)
         .join(group_members, group_members.c.person_id == User.person_id)
-        .where(group_members.c.group_id.in_(queue_ids), *_can_take_a_chat_now())
+        .where(group_members.c.group_id.in_(queue_ids), *can_take_a_chat_now())
         .group_by(group_members.c.group_id))}
 
 
@@ -232,7 +232,7 @@ def available_in_queue(queue_id: int) -> list[dict]:
     rows = db.session.execute(
         select(User, _active_chats())
         .join(group_members, group_members.c.person_id == User.person_id)
-        .where(group_members.c.group_id == queue_id, *_can_take_a_chat_now())).all()
+        .where(group_members.c.group_id == queue_id, *can_take_a_chat_now())).all()
     found = [{"id": user.id, "name": user.display_name, "active_chats": int(active),
               "max_chats": capacity(user)} for user, active in rows]
     found.sort(key=lambda row: (row["active_chats"], row["name"].lower()))
@@ -247,12 +247,15 @@ def _active_chats():
             .correlate(User).scalar_subquery())
 
 
-def _can_take_a_chat_now() -> tuple:
+def can_take_a_chat_now(load=None) -> tuple:  # noqa: ANN001 - a SQL expression
     """Enabled, online, chosen available, and a free seat: the one definition of an
-    available agent."""
+    available agent (conditions on User). `load` is what fills his seats: his live chats,
+    or routing's live and offered ones."""
+    if load is None:
+        load = _active_chats()
     return (User.is_enabled.is_(True), User.status == AgentStatus.AVAILABLE.value,
             online_clause(User.id),
-            _active_chats() < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
+            load < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
 
 
 def agents_available(queue_id: int) -> int:

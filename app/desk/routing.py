@@ -66,10 +66,8 @@ def next_agent(chat: Chat) -> User | None:
         .join(group_members, group_members.c.person_id == User.person_id)
         .outerjoin(active, active.c.user_id == User.id)
         .outerjoin(offered, offered.c.user_id == User.id)
-        .where(group_members.c.group_id == chat.queue_id, User.is_enabled.is_(True),
-               User.status == AgentStatus.AVAILABLE.value, availability.online_clause(User.id),
-               User.id.not_in(asked),
-               load < func.coalesce(User.max_chats, int(setting("CHAT_MAX_PER_AGENT"))))
+        .where(group_members.c.group_id == chat.queue_id, User.id.not_in(asked),
+               *availability.can_take_a_chat_now(load))
         .order_by(load, User.last_chat_at.is_not(None), User.last_chat_at, User.id)
         .limit(1)).first()
 
