@@ -25,7 +25,8 @@ from app.desk import (
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
-from app.desk.unit_of_work import in_transaction, transaction, use_case
+from app.integration.events import MESSAGE_CREATED
+from app.desk.unit_of_work import in_transaction, single_statement, transaction, use_case
 from app.desk.validation import clean_id, clean_rank, clean_text
 from app.extensions import db
 from app.mail import compose as mail
@@ -394,7 +395,10 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     one COMMIT. A repeated client id returns the stored message instead of a second one.
 
     On PostgreSQL, drafts without files are stamped and stored by ONE statement (the UPDATE
-    and the INSERT as data-modifying parts of one query): a round trip less per batch.
+    and the INSERT as data-modifying parts of one query) that commits by itself: one round
+    trip per batch (`unit_of_work.single_statement`). Where a webhook takes new messages,
+    their deliveries must be written in the same transaction: the statement then stores
+    nothing, and the batch is stored in a transaction with them.
     """
     if in_transaction():  # it owns its transactions: a retry sorts duplicates out one by one
         raise RuntimeError("post_messages runs as a use case of its own")
@@ -414,8 +418,11 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     if not valid:
         return outcomes
     try:
-        with transaction():
-            stored, refused, file_refusals = _store(valid, files)
+        done = _store_alone(valid) if not files and _one_statement() else None
+        if done is None:
+            with transaction():
+                done = _store(valid, files)
+        stored, refused, file_refusals = done
     except (IntegrityError, attachments.AlreadySent) as exc:
         # A client id seen before (a client's retry), or a file another message took a
         # moment ago: sort the drafts out one by one.
@@ -432,16 +439,36 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
             raise
         db.session.rollback()
         return [(_message_with_files(existing), False)]
-    for index, chat, sender, _, client_id in refused:
-        existing = _message_by_client_id(chat, client_id)
-        if existing is not None:
-            outcomes[index] = (_message_with_files(existing), False)
-        else:
-            outcomes[index] = file_refusals.get(index) or _refusal(chat, sender)
-    db.session.rollback()  # end the read of refusals; nothing is pending
+    if refused:
+        for index, chat, sender, _, client_id in refused:
+            existing = _message_by_client_id(chat, client_id)
+            if existing is not None:
+                outcomes[index] = (_message_with_files(existing), False)
+            else:
+                outcomes[index] = file_refusals.get(index) or _refusal(chat, sender)
+        db.session.rollback()  # end the read of refusals; nothing is pending
     for index, message in stored:
         outcomes[index] = (message, True)
     return outcomes
+
+
+def _one_statement() -> bool:
+    """Whether a batch of messages can be stored by one statement (PostgreSQL's data-modifying
+    WITH)."""
+    return db.engine.dialect.name == "postgresql"
+
+
+def _store_alone(valid: list) -> tuple[list[tuple[int, dict]], list, dict] | None:
+    """`_store` for drafts without files on PostgreSQL, as one statement that commits by
+    itself; None (nothing stored) when a webhook takes new messages."""
+    now = utcnow()
+    with single_statement() as connection:
+        rows = connection.execute(_STORE_AT_ONCE, {**_draft_columns(valid), "now": now,
+                                                   "alone": True,
+                                                   "hook_event": MESSAGE_CREATED}).all()
+        if rows[0].webhooks:
+            return None
+        return (*_stored(valid, rows, now), {})
 
 
 def _store(valid: list, files: dict[int, tuple[str, ...]]
@@ -512,23 +539,36 @@ def _store(valid: list, files: dict[int, tuple[str, ...]]
 
 def _store_in_one_statement(connection, valid: list, now: datetime
                             ) -> tuple[list[tuple[int, dict]], list]:
-    """`_store` for drafts without files on PostgreSQL, as one statement (_STORE_AT_ONCE).
+    """`_store` for drafts without files on PostgreSQL, as one statement (_STORE_AT_ONCE) in
+    the caller's transaction.
 
     The same rules as the two-statement way: a chat is stamped when a visitor's draft finds
     it open or an agent's draft finds it his and live; a draft is stored when its chat was
     stamped for it. The chats' rows stay locked until the statement ends, so a chat cannot
     close between its check and its messages.
     """
-    columns = {"n": [], "chat_id": [], "role": [], "name": [], "user_id": [], "body": [],
-               "client_id": []}
+    rows = connection.execute(_STORE_AT_ONCE, {**_draft_columns(valid), "now": now,
+                                               "alone": False, "hook_event": ""}).all()
+    return _stored(valid, rows, now)
+
+
+def _draft_columns(valid: list) -> dict[str, list]:
+    """The drafts as the statement's columns (arrays, one element per draft)."""
+    columns: dict[str, list] = {"n": [], "chat_id": [], "role": [], "name": [], "user_id": [],
+                                "body": [], "client_id": []}
     for n, (_, chat, sender, text, client_id) in enumerate(valid):
         for key, value in (("n", n), ("chat_id", chat), ("role", sender.role.value),
                            ("name", sender.name), ("user_id", sender.user_id),
                            ("body", text), ("client_id", client_id)):
             columns[key].append(value)
-    rows = connection.execute(_STORE_AT_ONCE, {**columns, "now": now}).all()
-    stored_ids = {(chat, client_id): (new_id, agent_id, seq)
-                  for new_id, chat, client_id, agent_id, seq in rows}
+    return columns
+
+
+def _stored(valid: list, rows: list, now: datetime) -> tuple[list[tuple[int, dict]], list]:
+    """What _STORE_AT_ONCE stored (its rows) and refused, in the order the messages were
+    stored; records each stored message's event."""
+    stored_ids = {(row.chat_id, row.client_id): (row.id, row.agent_id, row.seq)
+                  for row in rows if row.id is not None}
     stored, refused = [], []
     for item in sorted(valid, key=lambda v: stored_ids.get((v[1], v[4]), (0,))[0]):
         index, chat, sender, text, client_id = item
@@ -544,13 +584,22 @@ def _store_in_one_statement(connection, valid: list, now: datetime
     return stored, refused
 
 
+# `hooks` counts the enabled webhooks that take new messages when the statement commits by
+# itself (`alone`): their deliveries must be written in the messages' transaction (see
+# app/integration/outbox.py), so then no draft is stored; the caller stores them again in a
+# transaction. It is the statement's first column, on a row of its own if nothing is stored.
 _STORE_AT_ONCE = sql_text("""
-WITH drafts AS (
+WITH hooks AS (
+    SELECT count(*) AS n FROM webhook
+    WHERE CAST(:alone AS boolean) AND is_enabled
+      AND CAST(:hook_event AS text) = ANY(string_to_array(events, ','))
+), drafts AS (
     SELECT * FROM unnest(CAST(:n AS integer[]), CAST(:chat_id AS integer[]),
                          CAST(:role AS text[]), CAST(:name AS text[]),
                          CAST(:user_id AS integer[]), CAST(:body AS text[]),
                          CAST(:client_id AS text[]))
         AS d(n, chat_id, role, name, user_id, body, client_id)
+    WHERE (SELECT n FROM hooks) = 0
 ), stamped AS (
     UPDATE chat SET last_activity_at = :now,
         last_seq = chat.last_seq + (
@@ -572,8 +621,12 @@ WITH drafts AS (
     ORDER BY d.n
     RETURNING id, chat_id, client_id, seq
 )
-SELECT inserted.id, inserted.chat_id, inserted.client_id, stamped.agent_id, inserted.seq
-FROM inserted JOIN stamped ON stamped.id = inserted.chat_id
+SELECT hooks.n AS webhooks, stored.id, stored.chat_id, stored.client_id, stored.agent_id,
+       stored.seq
+FROM hooks LEFT JOIN (
+    SELECT inserted.id, inserted.chat_id, inserted.client_id, stamped.agent_id, inserted.seq
+    FROM inserted JOIN stamped ON stamped.id = inserted.chat_id
+) AS stored ON true
 """)
 
 

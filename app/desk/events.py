@@ -186,6 +186,8 @@ _PENDING = "desk.events_pending"  # recorded in the open transaction
 _COMMITTED = "desk.events_committed"  # committed, not yet delivered
 # Inside `batched()`: the events delivered so far, handed over together at its end.
 _held: ContextVar[list[object] | None] = ContextVar("desk_events_held", default=None)
+# Inside `collected()`: the events recorded so far.
+_statement: ContextVar[list[object] | None] = ContextVar("desk_events_statement", default=None)
 
 
 def init_app(app: Flask) -> None:
@@ -215,6 +217,10 @@ def unsubscribe(app: Flask, fn: Subscriber) -> None:
 
 def record(*events: object) -> None:
     """Note what a use case did; it is told to listeners after its transaction commits."""
+    recorded = _statement.get()
+    if recorded is not None:  # a single statement's use case (see `collected`)
+        recorded.extend(events)
+        return
     from app.desk.unit_of_work import in_transaction
     from app.extensions import db
 
@@ -238,6 +244,29 @@ def _after_commit(session: Session) -> None:
 def _after_soft_rollback(session: Session, previous_transaction) -> None:
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
+
+
+@contextmanager
+def collected() -> Iterator[list[object]]:
+    """Record the events inside into the list it yields rather than into the session: for a
+    use case that commits without the session (`unit_of_work.single_statement`), which
+    delivers them itself once it has committed (`deliver`)."""
+    recorded: list[object] = []
+    token = _statement.set(recorded)
+    try:
+        yield recorded
+    finally:
+        _statement.reset(token)
+
+
+def collecting() -> bool:
+    """Whether events are being `collected()` (a single statement's use case is open)."""
+    return _statement.get() is not None
+
+
+def deliver(committed: list[object]) -> None:
+    """Hand these committed events to the listeners (see `collected`)."""
+    _deliver(committed)
 
 
 def deliver_committed() -> None:

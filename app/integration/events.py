@@ -16,12 +16,13 @@ from app.desk import events as desk
 from app.extensions import db
 from app.models import Chat, ServiceRequest, utcnow
 
+MESSAGE_CREATED = "message.created"
 # Every event a webhook may subscribe to, with what it means (shown in the admin and docs).
 EVENTS: dict[str, str] = {
     "chat.requested": "An end user asked for a chat; it waits in its queue.",
     "chat.accepted": "An agent accepted a waiting chat.",
     "chat.transferred": "An agent handed a live chat to another queue, where it waits again.",
-    "message.created": "A message was posted in a chat (end user, agent or the desk).",
+    MESSAGE_CREATED: "A message was posted in a chat (end user, agent or the desk).",
     "chat.closed": "A chat ended: closed by either side, timed out, or abandoned while "
                    "waiting (data.chat.status ABANDONED).",
     "sr.created": "A service request was opened.",
@@ -68,7 +69,7 @@ def _classified(batch: list[object]) -> list[tuple[str, object]]:
         elif isinstance(item, desk.ChatTransferred):
             result.append(("chat.transferred", item))
         elif isinstance(item, desk.MessagePosted):
-            result.append(("message.created", item))
+            result.append((MESSAGE_CREATED, item))
         elif isinstance(item, desk.ChatClosed):
             result.append(("chat.closed", item))
         elif isinstance(item, desk.ServiceRequestChanged) and item.sr_id not in seen_srs:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.desk import chats
 from app.desk.errors import DeskError, server_error, unavailable
+from app.desk.unit_of_work import writing_on
 from app.desk.validation import clean_id
 from app.extensions import db
 from app.realtime.base import origin_sid, session_scope
@@ -157,11 +158,10 @@ class MessageWriter:
             token = BATCH_ORIGINS.set({key: item.sid for item in items
                                        if (key := _key(item.draft)) is not None})
             with items[0].app.app_context(), \
-                    session_scope(f"writing {len(items)} chat messages"):
-                # The session's transaction runs on the lane's own connection: no pool
-                # checkout, and no ping of a pooled connection, per batch.
-                db.session.connection(bind_arguments={"bind": lane.connection_for(
-                    items[0].app)})
+                    session_scope(f"writing {len(items)} chat messages"), \
+                    writing_on(lane.connection_for(items[0].app)):
+                # The batch is written on the lane's own connection: no pool checkout, and
+                # no ping of a pooled connection, per batch.
                 return chats.post_messages([item.draft for item in items])
         except SQLAlchemyError:
             lane.drop()  # a new connection for the next batch, if this one broke

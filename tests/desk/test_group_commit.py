@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+
 import pytest
 from sqlalchemy import event, func, select
 
@@ -9,19 +12,28 @@ from app.desk import chats, events
 from app.desk.chats import Draft, Sender
 from app.desk.errors import DeskError
 from app.extensions import db
-from app.models import Chat, ChatMessage, SenderRole
+from app.desk.unit_of_work import transaction
+from app.integration import webhooks
+from app.models import Chat, ChatMessage, SenderRole, WebhookDelivery
 
 
 @pytest.fixture
 def statements(app):
-    """The SQL statements sent to the database (COMMIT included) while the test runs."""
+    """The SQL statements sent to the database (COMMIT included) while the test runs; on
+    PostgreSQL a statement run in autocommit (it commits by itself: no BEGIN and no COMMIT
+    go to the database with it) is marked `+autocommit`."""
     seen: list[str] = []
 
     def on_execute(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.split()[0].upper())
+        kind = statement.split()[0].upper()
+        if conn.dialect.name == "postgresql" and conn.connection.driver_connection.autocommit:
+            kind += "+autocommit"
+        seen.append(kind)
 
     def on_commit(conn):
-        seen.append("COMMIT")
+        if not (conn.dialect.name == "postgresql"
+                and conn.connection.driver_connection.autocommit):
+            seen.append("COMMIT")
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", on_execute)
@@ -29,6 +41,40 @@ def statements(app):
     yield seen
     event.remove(engine, "before_cursor_execute", on_execute)
     event.remove(engine, "commit", on_commit)
+
+
+@pytest.fixture
+def wire(app):
+    """What the client library sends to PostgreSQL (libpq's protocol trace of every
+    connection checked out while the test runs): BEGIN and COMMIT included."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the protocol trace is PostgreSQL's")
+    trace = tempfile.TemporaryFile()
+    traced = []
+
+    def on_checkout(dbapi_connection, record, proxy):
+        dbapi_connection.pgconn.trace(trace.fileno())
+        traced.append(dbapi_connection)
+
+    event.listen(db.engine, "checkout", on_checkout)
+
+    def sent() -> str:
+        """What was sent since the last call."""
+        for connection in traced:
+            if not connection.closed:
+                connection.pgconn.untrace()
+        traced.clear()
+        trace.seek(read[0])
+        text = trace.read()
+        read[0] += len(text)
+        return text.decode(errors="replace")
+
+    read = [0]
+
+    yield sent
+    event.remove(db.engine, "checkout", on_checkout)
+    sent()
+    trace.close()
 
 
 def open_chat(desk, email, accept_by=None):
@@ -55,12 +101,13 @@ def test_a_batch_of_good_messages_costs_one_statement_and_one_commit(desk, state
     published.clear()
     outcomes = chats.post_messages(drafts)
 
-    # The SELECT asks which webhooks take the new messages (none here), in the same
-    # transaction, so that their deliveries would be written with the messages. PostgreSQL
-    # stamps the chats, numbers and inserts the messages with one statement (WITH ...);
+    # PostgreSQL stamps the chats, numbers and inserts the messages with one statement
+    # (WITH ...) that commits by itself, having checked that no webhook takes new messages.
     # SQLite reads (and would lock) the chats, stamps them and takes their seqs (one UPDATE
-    # per chat, as one executemany), inserts the messages.
-    expected = (["WITH", "SELECT", "COMMIT"] if db.engine.dialect.name == "postgresql"
+    # per chat, as one executemany), inserts the messages; the SELECT asks which webhooks take
+    # the new messages (none here), in the same transaction, so that their deliveries would
+    # be written with the messages.
+    expected = (["WITH+autocommit"] if db.engine.dialect.name == "postgresql"
                 else ["SELECT", "UPDATE", "INSERT", "SELECT", "COMMIT"])
     assert [s for s in statements if s != "PRAGMA"] == expected
     assert all(created for _, created in outcomes)
@@ -124,3 +171,63 @@ def test_a_retry_inside_the_same_batch_is_stored_once(desk):
     assert first[0] == second[0]
     assert stored(live).count("same") == 1
 
+
+
+def test_on_postgresql_a_batch_is_one_round_trip_without_begin_or_commit(desk, wire):
+    mine = [open_chat(desk, f"w{i}@example.com", accept_by=desk.alice).id for i in range(3)]
+    db.session.remove()
+    wire()  # forget the set-up's traffic
+    outcomes = chats.post_messages([
+        Draft(chat_id, Sender(SenderRole.VISITOR, "Ann User"), f"hi {n}", f"w{i}.{n}")
+        for n in range(2) for i, chat_id in enumerate(mine)])
+
+    sent = wire()
+    assert all(created for _, created in outcomes)
+    assert sent.count("WITH hooks AS") == 1
+    assert sent.count('Query\t "BEGIN"') == 0 and sent.count('Query\t "COMMIT"') == 0
+    assert [stored(chat_id)[-2:] for chat_id in mine] == [[f"hi {0}", f"hi {1}"]] * 3
+
+
+def test_a_webhook_taking_messages_gets_every_message_of_a_batch_in_its_transaction(
+        desk, statements, published):
+    live = open_chat(desk, "hooked@example.com", accept_by=desk.alice).id
+    with transaction():
+        webhooks.add_webhook("http://127.0.0.1:9/desk", secret="s" * 24,
+                             events=["message.created"])
+    last = db.session.get(Chat, live).last_seq
+    db.session.remove()
+    del statements[:]
+    published.clear()
+    visitor = Sender(SenderRole.VISITOR, "Ann User")
+    outcomes = chats.post_messages([Draft(live, visitor, f"m{n}", f"h{n}") for n in range(3)])
+    sent = list(statements)
+
+    # Numbered without a gap: the statement that stored nothing took no seq.
+    assert [message["seq"] for message, created in outcomes if created] == [
+        last + 1, last + 2, last + 3]
+    bodies = [json.loads(row.body)["data"]["message"]["body"] for row in db.session.scalars(
+        select(WebhookDelivery).order_by(WebhookDelivery.created_at, WebhookDelivery.event_id))
+        if row.event == "message.created"]
+    assert sorted(bodies) == ["m0", "m1", "m2"]
+    assert [e.message["body"] for e in published if isinstance(e, events.MessagePosted)] == [
+        "m0", "m1", "m2"]
+    if db.engine.dialect.name == "postgresql":
+        # The statement that would commit by itself stored nothing; the batch was stored
+        # in a transaction with its deliveries.
+        assert sent == ["WITH+autocommit", "WITH", "SELECT", "INSERT", "COMMIT"]
+
+
+def test_a_webhook_on_other_events_leaves_the_batch_one_statement(desk, statements):
+    live = open_chat(desk, "other@example.com", accept_by=desk.alice).id
+    with transaction():
+        webhooks.add_webhook("http://127.0.0.1:9/desk", secret="s" * 24,
+                             events=["chat.closed", "sr.updated"])
+    db.session.remove()
+    del statements[:]
+    chats.post_messages([Draft(live, Sender(SenderRole.VISITOR, "Ann User"), "hi", "o1")])
+    sent = list(statements)
+
+    assert stored(live)[-1] == "hi"
+    if db.engine.dialect.name == "postgresql":
+        assert sent == ["WITH+autocommit"]
+    assert db.session.scalar(select(func.count(WebhookDelivery.delivery_id))) == 0
