@@ -117,14 +117,23 @@ def single_statement() -> Iterator[Connection]:
                 connection.rollback()
                 raise
             finally:
-                if not connection.invalidated:
-                    connection.execution_options(
-                        isolation_level=connection.default_isolation_level)
+                _end_autocommit(connection)
     finally:
         if own:
             connection.close()
     if recorded:
         events.deliver(recorded)
+
+
+def _end_autocommit(connection: Connection) -> None:
+    """Give the connection its transactions back; one that cannot take them (it broke with
+    the statement) is invalidated, never used again."""
+    if connection.invalidated:
+        return
+    try:
+        connection.execution_options(isolation_level=connection.default_isolation_level)
+    except Exception:  # noqa: BLE001 - the driver's own error, from a closed connection
+        connection.invalidate()
 
 
 def use_case(fn: Callable[P, R]) -> Callable[P, R]:
