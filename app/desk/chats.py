@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,10 +26,10 @@ from app.desk import (
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
-from app.integration.events import MESSAGE_CREATED
 from app.desk.unit_of_work import in_transaction, single_statement, transaction, use_case
 from app.desk.validation import clean_id, clean_rank, clean_text
 from app.extensions import db
+from app.integration.events import MESSAGE_CREATED
 from app.mail import compose as mail
 from app.models import (
     AgentPresence,
@@ -552,16 +553,15 @@ def _store_in_one_statement(connection, valid: list, now: datetime
     return _stored(valid, rows, now)
 
 
-def _draft_columns(valid: list) -> dict[str, list]:
-    """The drafts as the statement's columns (arrays, one element per draft)."""
-    columns: dict[str, list] = {"n": [], "chat_id": [], "role": [], "name": [], "user_id": [],
-                                "body": [], "client_id": []}
-    for n, (_, chat, sender, text, client_id) in enumerate(valid):
-        for key, value in (("n", n), ("chat_id", chat), ("role", sender.role.value),
-                           ("name", sender.name), ("user_id", sender.user_id),
-                           ("body", text), ("client_id", client_id)):
-            columns[key].append(value)
-    return columns
+def _draft_columns(valid: list) -> dict[str, str]:
+    """The drafts as the statement's one parameter: a JSON array of [n, chat, role, name,
+    user, body, client id]. One text parameter whatever the batch holds: the driver dumps
+    it in C, and its types never change, so the statement stays prepared (arrays of
+    integers change type with their values)."""
+    return {"drafts": json.dumps(
+        [[n, chat, sender.role.value, sender.name, sender.user_id, text, client_id]
+         for n, (_, chat, sender, text, client_id) in enumerate(valid)],
+        ensure_ascii=False, separators=(",", ":"))}
 
 
 def _stored(valid: list, rows: list, now: datetime) -> tuple[list[tuple[int, dict]], list]:
@@ -594,11 +594,9 @@ WITH hooks AS (
     WHERE CAST(:alone AS boolean) AND is_enabled
       AND CAST(:hook_event AS text) = ANY(string_to_array(events, ','))
 ), drafts AS (
-    SELECT * FROM unnest(CAST(:n AS integer[]), CAST(:chat_id AS integer[]),
-                         CAST(:role AS text[]), CAST(:name AS text[]),
-                         CAST(:user_id AS integer[]), CAST(:body AS text[]),
-                         CAST(:client_id AS text[]))
-        AS d(n, chat_id, role, name, user_id, body, client_id)
+    SELECT (d->>0)::integer AS n, (d->>1)::integer AS chat_id, d->>2 AS role,
+           d->>3 AS name, (d->>4)::integer AS user_id, d->>5 AS body, d->>6 AS client_id
+    FROM json_array_elements(CAST(:drafts AS json)) AS d
     WHERE (SELECT n FROM hooks) = 0
 ), stamped AS (
     UPDATE chat SET last_activity_at = :now,

@@ -63,6 +63,8 @@ class ChatNamespace(DeskNamespace):
 
     def writer(self) -> MessageWriter:
         """This process's message writer, started with the first message."""
+        if self._writer is not None:
+            return self._writer
         with self._writer_lock:
             if self._writer is None:
                 self._writer = MessageWriter(self.server)

@@ -11,8 +11,8 @@ from sqlalchemy import event, func, select
 from app.desk import chats, events
 from app.desk.chats import Draft, Sender
 from app.desk.errors import DeskError
-from app.extensions import db
 from app.desk.unit_of_work import transaction
+from app.extensions import db
 from app.integration import webhooks
 from app.models import Chat, ChatMessage, SenderRole, WebhookDelivery
 
