@@ -104,15 +104,20 @@ def test_a_batch_of_good_messages_costs_one_statement_and_one_commit(desk, state
     # PostgreSQL stamps the chats, numbers and inserts the messages with one statement
     # (WITH ...) that commits by itself, having checked that no webhook takes new messages.
     # SQLite reads (and would lock) the chats, stamps them and takes their seqs (one UPDATE
-    # per chat, as one executemany), inserts the messages; the SELECT asks which webhooks take
-    # the new messages (none here), in the same transaction, so that their deliveries would
-    # be written with the messages.
+    # per chat, as one executemany), inserts the messages (one executemany) and reads the
+    # last id; the last SELECT asks which webhooks take the new messages (none here), in the
+    # same transaction, so that their deliveries would be written with the messages.
     expected = (["WITH+autocommit"] if db.engine.dialect.name == "postgresql"
-                else ["SELECT", "UPDATE", "INSERT", "SELECT", "COMMIT"])
+                else ["SELECT", "UPDATE", "INSERT", "SELECT", "SELECT", "COMMIT"])
     assert [s for s in statements if s != "PRAGMA"] == expected
     assert all(created for _, created in outcomes)
     ids = [message["id"] for message, _ in outcomes]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)  # stored in the order received
+    # Each outcome names the row that holds it.
+    rows = db.session.execute(select(ChatMessage.id, ChatMessage.body, ChatMessage.seq).where(
+        ChatMessage.id.in_(ids))).all()
+    assert {row.id: (row.body, row.seq) for row in rows} == {
+        message["id"]: (message["body"], message["seq"]) for message, _ in outcomes}
     for i, chat_id in enumerate(mine):
         assert stored(chat_id)[-2:] == [f"hello {i}.0", f"hello {i}.1"]
     posted = [e for e in published if isinstance(e, events.MessagePosted)]
