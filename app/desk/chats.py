@@ -26,7 +26,13 @@ from app.desk import (
 from app.desk.errors import Conflict, DeskError, Forbidden, NotFound, ValidationError
 from app.desk.settings import setting
 from app.desk.tokens import new_visitor_key
-from app.desk.unit_of_work import in_transaction, single_statement, transaction, use_case
+from app.desk.unit_of_work import (
+    in_transaction,
+    single_statement,
+    statements,
+    transaction,
+    use_case,
+)
 from app.desk.validation import clean_id, clean_rank, clean_text
 from app.extensions import db
 from app.integration.events import MESSAGE_CREATED
@@ -399,7 +405,8 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     and the INSERT as data-modifying parts of one query) that commits by itself: one round
     trip per batch (`unit_of_work.single_statement`). Where a webhook takes new messages,
     their deliveries must be written in the same transaction: the statement then stores
-    nothing, and the batch is stored in a transaction with them.
+    nothing, and the batch is stored in a transaction with them. A batch without files runs
+    on a connection, without the ORM session (`unit_of_work.statements`).
     """
     if in_transaction():  # it owns its transactions: a retry sorts duplicates out one by one
         raise RuntimeError("post_messages runs as a use case of its own")
@@ -419,10 +426,14 @@ def post_messages(drafts: list[Draft]) -> list[tuple[dict, bool] | DeskError]:
     if not valid:
         return outcomes
     try:
-        done = _store_alone(valid) if not files and _one_statement() else None
-        if done is None:
+        if files:
             with transaction():
-                done = _store(valid, files)
+                done = _store(db.session.connection(), valid, files)
+        else:
+            done = _store_alone(valid) if _one_statement() else None
+            if done is None:
+                with statements() as connection:
+                    done = _store(connection, valid, files)
         stored, refused, file_refusals = done
     except (IntegrityError, attachments.AlreadySent) as exc:
         # A client id seen before (a client's retry), or a file another message took a
@@ -472,13 +483,12 @@ def _store_alone(valid: list) -> tuple[list[tuple[int, dict]], list, dict] | Non
         return (*_stored(valid, rows, now), {})
 
 
-def _store(valid: list, files: dict[int, tuple[str, ...]]
+def _store(connection, valid: list, files: dict[int, tuple[str, ...]]
            ) -> tuple[list[tuple[int, dict]], list, dict[int, DeskError]]:
-    """Stamp the chats and insert the messages they take, in the caller's transaction;
-    returns [(draft index, stored message)], the refused drafts, and why those that name
-    files they may not send were refused."""
+    """Stamp the chats and insert the messages they take, in the caller's transaction on
+    `connection`; returns [(draft index, stored message)], the refused drafts, and why those
+    that name files they may not send were refused."""
     now = utcnow()
-    connection = db.session.connection()
     if connection.dialect.name == "postgresql" and not files:
         return (*_store_in_one_statement(connection, valid, now), {})
     # Files are checked first: a draft naming a file it may not send takes no seq.

@@ -10,10 +10,12 @@ has to remember to publish one that did.
         sr = requests.open_service_request(...)
         requests.update_service_request(sr.id, ...)   # joins: one commit for both
 
-A use case that is ONE statement may run as `single_statement()` instead: on PostgreSQL the
-statement commits by itself, without the session, BEGIN and COMMIT of a transaction (the
-chat messages' batch, the busiest write of the desk). Its events are delivered the same way,
-once it has committed.
+The busiest write of the desk, a batch of chat messages, runs without the ORM session, on a
+connection: as `single_statement()` on PostgreSQL (the statement commits by itself: no BEGIN
+and no COMMIT), as `statements()` on SQLite (a transaction of a few statements). Their events
+are delivered the same way, once committed, and what must be written with them (webhook
+deliveries) is written in their transaction by the writers registered with
+`write_with_events`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,20 @@ _DEPTH = "desk.transaction_depth"
 # The connection that the use cases run inside `writing_on` use (a task that keeps one for
 # itself: the message writer), rather than one from the pool.
 _CONNECTION: ContextVar[Connection | None] = ContextVar("desk_connection", default=None)
+
+
+# What must be written in a use case's transaction along with its events (the webhook
+# outbox's deliveries): fn(connection, events) -> whether it wrote, called before the commit
+# of `statements()`; after the commit, its `after` action runs. (In `transaction()` they
+# listen to the session's before_commit.)
+_WRITERS: list[tuple[Callable[[Connection, list[object]], bool], Callable[[], None]]] = []
+
+
+def write_with_events(fn: Callable[[Connection, list[object]], bool],
+                      after: Callable[[], None]) -> None:
+    """Register a writer of what goes with a use case's events in its transaction (once)."""
+    if all(existing is not fn for existing, _ in _WRITERS):
+        _WRITERS.append((fn, after))
 
 
 def in_transaction() -> bool:
@@ -121,6 +137,41 @@ def single_statement() -> Iterator[Connection]:
     finally:
         if own:
             connection.close()
+    if recorded:
+        events.deliver(recorded)
+
+
+@contextmanager
+def statements() -> Iterator[Connection]:
+    """The scope of a use case written as SQL statements on one connection, without the ORM
+    session and its bookkeeping: one transaction, committed at the end; what must be written
+    with its events (`write_with_events`) is written just before the commit, and the events
+    are delivered after it. Any exception rolls it back and drops its events."""
+    if in_transaction():
+        raise RuntimeError("statements are a use case of their own")
+    connection = _CONNECTION.get()
+    own = connection is None
+    if own:
+        connection = db.engine.connect()
+    after = []
+    try:
+        with events.collected() as recorded:
+            if connection.in_transaction():
+                connection.rollback()  # end the logical transaction of earlier reads
+            try:
+                yield connection
+                for write, then in _WRITERS:
+                    if write(connection, recorded):
+                        after.append(then)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+    finally:
+        if own:
+            connection.close()
+    for then in after:
+        then()
     if recorded:
         events.deliver(recorded)
 

@@ -49,6 +49,7 @@ def live(desk, story: Story) -> int:
             message, _ = chats.post_message(chat_id, Sender.agent(agent), f"Reply {n}", f"a{n}")
             db.session.execute(update(ChatMessage).where(ChatMessage.id == message["id"])
                                .values(sent_at=accepted + timedelta(seconds=after)))
+            db.session.commit()  # before the next message, which commits on its own
         for n in range(story.visitor_lines):
             chat = db.session.get(Chat, chat_id)
             chats.post_message(chat_id, Sender.visitor(chat), f"Line {n}", f"v{n}")
