@@ -168,13 +168,14 @@ class DeskNamespace(Namespace):
         ok = isinstance(result, dict) and result.get("ok")
         outcome = "ok" if ok else str(result.get("error") if isinstance(result, dict) else None)
         metrics.socket_event(self.namespace, name, outcome, seconds)
-        client = self.clients.get(sid)
-        chat_id = data[0].get("chat_id") if data and isinstance(data[0], dict) else None
         # A stored message has its own line (the desk's MessagePosted): a successful send or
         # typing is only worth one when debugging.
-        quiet = outcome == "ok" and name in self.light_events
-        log.log(logging.DEBUG if quiet else logging.INFO,
-                "%s %s %s %.1fms", self.namespace, name, outcome, seconds * 1000,
+        level = logging.DEBUG if outcome == "ok" and name in self.light_events else logging.INFO
+        if not log.isEnabledFor(level):
+            return result
+        client = self.clients.get(sid)
+        chat_id = data[0].get("chat_id") if data and isinstance(data[0], dict) else None
+        log.log(level, "%s %s %s %.1fms", self.namespace, name, outcome, seconds * 1000,
                 extra={"kind": "socket", "event": name, "namespace": self.namespace, "sid": sid,
                        "outcome": outcome, "duration_ms": round(seconds * 1000, 2),
                        "chat_id": chat_id if type(chat_id) is int else (
