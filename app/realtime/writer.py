@@ -47,6 +47,7 @@ class _Pending:
     sid: str
     done: object  # an Event of the server's async mode
     outcome: object = field(default=None)
+    since: float = field(default_factory=time.monotonic)
 
 
 class MessageWriter:
@@ -67,7 +68,9 @@ class MessageWriter:
         self._wakeup = server.eio.create_event()
         self._lanes: list[_Lane] = []
         self._in_flight: dict[_Lane, set] = {}  # a busy lane: the chats of its batch
+        self._batches: dict[_Lane, list[_Pending]] = {}  # a busy lane: its batch
         server.start_background_task(self._run)
+        server.start_background_task(self._watch)
 
     def post(self, app, draft: chats.Draft, sid: str) -> tuple[dict, bool]:
         """Store the draft with whatever else is waiting; (message, created) or DeskError.
@@ -80,12 +83,30 @@ class MessageWriter:
         item = _Pending(app, draft, sid, self._done_event())
         self._pending.append(item)
         self._wakeup.set()
-        if not item.done.wait(WAIT_SECONDS):
-            log.error("message writer did not answer within %s s", WAIT_SECONDS)
-            raise unavailable()
+        # No time-out of its own (a timer per message costs the event loop): the watchdog
+        # answers a draft the writer has not answered within WAIT_SECONDS.
+        item.done.wait()
         if isinstance(item.outcome, DeskError):
             raise item.outcome
         return item.outcome
+
+    def _watch(self) -> None:
+        """Every few seconds: a draft waiting longer than WAIT_SECONDS (its batch stuck, or
+        the writer gone) is answered `unavailable` (send again), as a time-out would."""
+        while True:
+            self._server.sleep(min(5.0, WAIT_SECONDS / 2))
+            late = time.monotonic() - WAIT_SECONDS
+            waiting = [*self._pending, *(item for batch in tuple(self._batches.values())
+                                         for item in batch)]
+            overdue = [item for item in waiting if item.since < late and not item.done.is_set()]
+            if overdue:
+                log.error("message writer did not answer %d messages within %s s",
+                          len(overdue), WAIT_SECONDS)
+            for item in overdue:
+                item.outcome = unavailable()
+                item.done.set()
+            if overdue:
+                self._pending = deque(item for item in self._pending if not item.done.is_set())
 
     def idle(self) -> bool:
         """Nothing waiting and no batch being written (a graceful stop waits for this)."""
@@ -106,6 +127,7 @@ class MessageWriter:
                     break  # every lane busy, or every waiting chat being written: a lane's
                     # end wakes this loop again
                 self._in_flight[lane] = {_chat_key(item.draft) for item in batch}
+                self._batches[lane] = batch
                 self._server.start_background_task(self._write_on, lane, batch)
 
     def _free_lane(self, app) -> _Lane | None:
@@ -140,6 +162,7 @@ class MessageWriter:
                     item.done.set()
         finally:
             del self._in_flight[lane]
+            self._batches.pop(lane, None)
             self._wakeup.set()
 
     def _write(self, lane: _Lane, batch: list[_Pending]) -> None:
@@ -259,8 +282,8 @@ class _EventletDone:
     def is_set(self) -> bool:
         return self._event.ready()
 
-    def wait(self, timeout: float) -> bool:
-        return self._event.wait(timeout) is True  # None when the timeout fired
+    def wait(self) -> None:
+        self._event.wait()
 
 
 def _one_shot_event_factory(server):

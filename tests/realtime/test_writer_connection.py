@@ -164,3 +164,52 @@ def test_on_postgresql_a_batch_that_waits_does_not_hold_up_other_chats(app, desk
     first.join(10)
     assert outcomes[stuck][1] is True
     assert [m["body"] for m in chats.history(stuck)][-1] == "hi"
+
+
+def test_a_send_whose_batch_is_stuck_is_answered_unavailable_and_stored_once(app, desk,
+                                                                            monkeypatch):
+    """A batch held up past the writer's bound (here a chat row another transaction keeps
+    locked) is answered `unavailable`, so the client sends again; once the row is free the
+    batch is stored, and the client's second send finds it: one message, not two."""
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from app.desk.errors import DeskError
+    from app.realtime import writer as writer_module
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a row lock holds a batch on PostgreSQL")
+    monkeypatch.setattr(writer_module, "WAIT_SECONDS", 1.0)
+    chat_id = chats.request_chat(name="Eve", email="eve@example.org", queue="Hardware",
+                                 question="Printer jam").chat.id
+    db.session.remove()
+    writer = MessageWriter(socketio.server)
+    draft = chats.Draft(chat_id, chats.Sender(SenderRole.VISITOR, "Eve"), "hi", "once")
+    answers: list[object] = []
+
+    def post() -> None:
+        with app.app_context():
+            try:
+                answers.append(writer.post(app, draft, "sid"))
+            except DeskError as exc:
+                answers.append(exc)
+
+    with db.engine.connect() as other:
+        other.execute(sa.text("SELECT id FROM chat WHERE id = :id FOR UPDATE"), {"id": chat_id})
+        started = time.monotonic()
+        sender = threading.Thread(target=post)
+        sender.start()
+        sender.join(10)
+        waited = time.monotonic() - started
+        assert [getattr(a, "code", None) for a in answers] == ["unavailable"]
+        assert waited < 5  # the bound (1 s here) and the watchdog's round, not the lock
+        other.rollback()
+    deadline = time.monotonic() + 10
+    while not writer.idle() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    post()  # the client sends again
+    message, created = answers[-1]
+    assert created is False and message["body"] == "hi"
+    assert [m["body"] for m in chats.history(chat_id)].count("hi") == 1
