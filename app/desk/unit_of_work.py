@@ -112,33 +112,18 @@ def single_statement() -> Iterator[Connection]:
     Nothing else may be written with it: the statement itself must check that nothing has to
     be (e.g. that no webhook takes its events, whose deliveries would have to be written in
     the same transaction) and store nothing otherwise, for the caller to go the way of
-    `transaction()`. Events recorded inside are delivered after the statement, unless it
+    `statements()`. Events recorded inside are delivered after the statement, unless it
     raised; reads may follow the statement inside the scope.
     """
-    if in_transaction():
-        raise RuntimeError("a single statement is a use case of its own")
-    connection = _CONNECTION.get()
-    own = connection is None
-    if own:
-        connection = db.engine.connect()
-    try:
-        with events.collected() as recorded:
+    with _on_connection("a single statement") as (connection, _, _):
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield connection
+            connection.commit()  # SQLAlchemy's side: nothing goes to the database
+        finally:
             if connection.in_transaction():
-                connection.rollback()  # end the logical transaction of earlier reads
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                yield connection
-                connection.commit()  # SQLAlchemy's side: nothing goes to the database
-            except BaseException:
                 connection.rollback()
-                raise
-            finally:
-                _end_autocommit(connection)
-    finally:
-        if own:
-            connection.close()
-    if recorded:
-        events.deliver(recorded)
+            _end_autocommit(connection)  # once SQLAlchemy's transaction has ended
 
 
 @contextmanager
@@ -147,22 +132,32 @@ def statements() -> Iterator[Connection]:
     session and its bookkeeping: one transaction, committed at the end; what must be written
     with its events (`write_with_events`) is written just before the commit, and the events
     are delivered after it. Any exception rolls it back and drops its events."""
+    with _on_connection("statements") as (connection, recorded, after):
+        yield connection
+        for write, then in _WRITERS:
+            if write(connection, recorded):
+                after.append(then)
+
+
+@contextmanager
+def _on_connection(what: str) -> Iterator[tuple[Connection, list[object], list]]:
+    """A use case on a connection (the writer's, see `writing_on`, or one from the pool):
+    yields it with the list its events are recorded into and a list of actions to run after
+    the commit; commits at the end (rolls back on any exception, dropping the events), then
+    runs those actions and delivers the events."""
     if in_transaction():
-        raise RuntimeError("statements are a use case of their own")
+        raise RuntimeError(f"{what}: a use case of its own, not inside another")
     connection = _CONNECTION.get()
     own = connection is None
     if own:
         connection = db.engine.connect()
-    after = []
+    after: list[Callable[[], None]] = []
     try:
         with events.collected() as recorded:
             if connection.in_transaction():
                 connection.rollback()  # end the logical transaction of earlier reads
             try:
-                yield connection
-                for write, then in _WRITERS:
-                    if write(connection, recorded):
-                        after.append(then)
+                yield connection, recorded, after
                 connection.commit()
             except BaseException:
                 connection.rollback()
