@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.browser.pages import Console, console_page, end_user_asks
 from tests.conftest import seeded_database
+from tests.support.server import wait_until
 from tests.widget.support import start_widget_desk
 
 expect.set_options(timeout=15_000)
@@ -37,6 +38,11 @@ def open_console(new_context, desk, username: str):
     return page
 
 
+def stored_status(desk, username: str) -> str:
+    [(status,)] = desk.query(f"select status from user_account where username = '{username}'")
+    return status
+
+
 def test_an_agent_hands_a_live_chat_to_a_colleague(widget_desk, new_context):
     desk = widget_desk
     widget, chat_id, frames = end_user_asks(
@@ -50,9 +56,11 @@ def test_an_agent_hands_a_live_chat_to_a_colleague(widget_desk, new_context):
     expect(widget.root.locator(".log")).to_contain_text("Alice Agent has joined the chat.")
     widget.send("It says the licence expired")
 
-    # bob steps away: nobody else can take it now, and the dialog says so.
+    # bob steps away: nobody else can take it now, and the dialog says so. (His switch shows
+    # it at once; the dialog is opened once the server has it.)
     bob.get_by_role("radio", name="Away").click()
     expect(bob.locator("#status-switch")).to_have_attribute("data-status", "away")
+    assert wait_until(lambda: stored_status(desk, "bob") == "away")
     chat.root.locator(".transfer-button").click()
     dialog = alice.locator("#transfer-dialog")
     dialog.get_by_label("To an agent of this queue").check()
@@ -63,6 +71,7 @@ def test_an_agent_hands_a_live_chat_to_a_colleague(widget_desk, new_context):
     # bob is back: he is offered in the dialog with his seats, and alice hands him the chat.
     bob.get_by_role("radio", name="Available").click()
     expect(bob.locator("#status-switch")).to_have_attribute("data-status", "available")
+    assert wait_until(lambda: stored_status(desk, "bob") == "available")
     chat.root.locator(".transfer-button").click()
     dialog.get_by_label("To an agent of this queue").check()
     expect(dialog.locator(".transfer-to-queue")).to_be_hidden()

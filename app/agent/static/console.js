@@ -37,11 +37,22 @@ let selected = null;
 
 // --- waiting list ------------------------------------------------------------------------------
 
+// The items drawn, by chat: a chat whose summary did not change keeps its element when the list
+// is drawn again (queue events redraw it often), so a click on its Accept is never lost to a
+// redraw, and an accept on its way keeps its button's state.
+const drawnItems = new Map(); // chat_id -> { key, li }
+
 function drawWaiting() {
   const items = [...waiting.values()].sort((a, b) => a.requested_at.localeCompare(b.requested_at) || a.chat_id - b.chat_id);
-  waitingList.replaceChildren(...items.map((chat) => {
+  const elements = items.map((chat) => {
+    const key = JSON.stringify(chat);
+    const kept = drawnItems.get(chat.chat_id);
+    if (kept && kept.key === key) {
+      kept.li.classList.remove("is-new"); // slid in once
+      return kept.li;
+    }
     const button = h("button", { type: "button", class: "btn btn-primary btn-small accept-button", "aria-label": `Accept the chat with ${chat.end_user.name}`, onclick: () => accept(chat, button) }, "Accept");
-    return h("li", { class: `waiting-item ${seen.has(chat.chat_id) ? "" : "is-new"}`, dataset: { chatId: chat.chat_id } },
+    const li = h("li", { class: `waiting-item ${seen.has(chat.chat_id) ? "" : "is-new"}`, dataset: { chatId: chat.chat_id } },
       h("div", { class: "waiting-top" },
         h("span", { class: "queue-chip" }, chat.queue.name),
         identityMark(chat.end_user),
@@ -49,7 +60,14 @@ function drawWaiting() {
       h("div", { class: "waiting-name" }, chat.end_user.name),
       h("p", { class: "waiting-question" }, chat.question),
       h("div", { class: "waiting-bottom" }, h("span", { class: "muted" }, chat.sr.number), button));
-  }));
+    drawnItems.set(chat.chat_id, { key, li });
+    return li;
+  });
+  for (const chatId of [...drawnItems.keys()]) if (!waiting.has(chatId)) drawnItems.delete(chatId);
+  const current = [...waitingList.children];
+  if (current.length !== elements.length || current.some((li, i) => li !== elements[i])) {
+    waitingList.replaceChildren(...elements);
+  }
   for (const chat of items) seen.add(chat.chat_id);
   waitingCount.textContent = String(items.length);
   waitingEmpty.hidden = items.length > 0;
