@@ -2,8 +2,9 @@
 
 Each `send` handler hands its draft to the process's writer task and waits for the outcome.
 The writer takes everything that is waiting (what arrived while the previous transaction
-was committing) and stores it with one `chats.post_messages` call: one UPDATE, one INSERT
-and one COMMIT for the lot instead of for each message. A lone message is written at once
+was committing) and stores it with one `chats.post_messages` call, on a connection it keeps
+for itself: one statement that commits by itself on PostgreSQL, one short transaction on
+SQLite, for the lot instead of for each message. A lone message is written at once
 (no delay is added to wait for company), and every acknowledgement still follows the
 commit of its message. The rules stay in `app.desk.chats`; this is only how calls are
 grouped.
