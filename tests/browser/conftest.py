@@ -32,3 +32,16 @@ def agent_console(new_context, sqlite_live_server):
             "data-state", re.compile("idle|waiting"))
         return page
     return open_console
+
+
+@pytest.fixture
+def widget_desk(tmp_path):
+    """The desk (on SQLite) and a customer page embedding its widget, both live; a module
+    may define its own (e.g. on each database)."""
+    from tests.conftest import seeded_database
+    from tests.widget.support import start_widget_desk
+
+    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
+    yield desk
+    desk.site.stop()
+    desk.server.stop()

@@ -12,24 +12,13 @@ from __future__ import annotations
 import os
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import Console, console_page, end_user_asks
-from tests.conftest import seeded_database
 from tests.support.server import wait_until
-from tests.widget.support import start_widget_desk
 
 expect.set_options(timeout=15_000)
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
-
-
-@pytest.fixture
-def widget_desk(tmp_path):
-    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
-    yield desk
-    desk.site.stop()
-    desk.server.stop()
 
 
 def open_console(new_context, desk, username: str):

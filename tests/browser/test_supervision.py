@@ -11,26 +11,15 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 from tests.browser.pages import Console, console_page, end_user_asks
-from tests.conftest import seeded_database
-from tests.widget.support import start_widget_desk
 
 expect.set_options(timeout=15_000)
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 NOTE = "Caller is the CFO: keep it short"
 WHISPER = "Offer the loan laptop from the shelf"
-
-
-@pytest.fixture
-def widget_desk(tmp_path):
-    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
-    yield desk
-    desk.site.stop()
-    desk.server.stop()
 
 
 def test_agent_notes_manager_watches_whispers_and_joins(widget_desk, new_context):

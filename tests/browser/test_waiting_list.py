@@ -3,22 +3,11 @@ stays the element under his pointer, so a click is never lost to a redraw."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.pages import Console, console_page
-from tests.conftest import seeded_database
-from tests.widget.support import start_widget_desk
 
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture
-def widget_desk(tmp_path):
-    desk = start_widget_desk(seeded_database("sqlite", tmp_path), tmp_path)
-    yield desk
-    desk.site.stop()
-    desk.server.stop()
 
 
 def test_a_waiting_item_keeps_its_element_while_other_chats_arrive(widget_desk, new_context):
