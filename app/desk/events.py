@@ -218,7 +218,7 @@ def unsubscribe(app: Flask, fn: Subscriber) -> None:
 def record(*events: object) -> None:
     """Note what a use case did; it is told to listeners after its transaction commits."""
     recorded = _statement.get()
-    if recorded is not None:  # a single statement's use case (see `collected`)
+    if recorded is not None:  # a use case on a connection, without the session (`collected`)
         recorded.extend(events)
         return
     from app.desk.unit_of_work import in_transaction
@@ -249,8 +249,8 @@ def _after_soft_rollback(session: Session, previous_transaction) -> None:
 @contextmanager
 def collected() -> Iterator[list[object]]:
     """Record the events inside into the list it yields rather than into the session: for a
-    use case that commits without the session (`unit_of_work.single_statement`), which
-    delivers them itself once it has committed (`deliver`)."""
+    use case that commits without the session (`unit_of_work.single_statement` and
+    `unit_of_work.statements`), which delivers them itself once committed (`deliver`)."""
     recorded: list[object] = []
     token = _statement.set(recorded)
     try:
@@ -260,7 +260,7 @@ def collected() -> Iterator[list[object]]:
 
 
 def collecting() -> bool:
-    """Whether events are being `collected()` (a single statement's use case is open)."""
+    """Whether events are being `collected()` (a use case without the session is open)."""
     return _statement.get() is not None
 
 

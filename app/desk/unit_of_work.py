@@ -57,7 +57,8 @@ def write_with_events(fn: Callable[[Connection, list[object]], bool],
 
 
 def in_transaction() -> bool:
-    """Whether a use case's scope is open on this session (or a single statement's)."""
+    """Whether a use case's scope is open: on this session, or on a connection without it
+    (`single_statement`, `statements`)."""
     return events.collecting() or db.session.info.get(_DEPTH, 0) > 0
 
 
@@ -80,7 +81,7 @@ def transaction() -> Iterator[None]:
     a `Conflict`.
     """
     if events.collecting():
-        raise RuntimeError("a single statement's use case cannot open a transaction")
+        raise RuntimeError("a use case on a connection cannot open a session's transaction")
     session = db.session
     depth = session.info.get(_DEPTH, 0)
     if depth == 0 and (connection := _CONNECTION.get()) is not None:
