@@ -12,6 +12,7 @@ from flask import Flask
 
 from app.extensions import socketio
 from app.realtime import jobs, publisher, shutdown
+from app.realtime.base import answer_events_later
 from app.realtime.chat import ChatNamespace
 from app.realtime.queue import QueueNamespace
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     namespaces = Namespaces(node=node, queue=QueueNamespace(node), chat=ChatNamespace(node))
     for namespace in (namespaces.queue, namespaces.chat):
         socketio.on_namespace(namespace)
+    answer_events_later(socketio.server)
     publisher.init_app(app)
     app.extensions["realtime"] = namespaces
 

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from functools import partial
 
 from flask_socketio import Namespace
+from socketio import packet as sio_packet
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
@@ -105,6 +106,9 @@ class DeskNamespace(Namespace):
     # request context (a Request object and the copied cookie session): the busiest events,
     # whose handlers use neither `request`, `session` nor `url_for`.
     light_events: frozenset[str] = frozenset()
+    # Events whose answer comes later from elsewhere, handled without a green thread of
+    # their own (see `answer_later`); each has an `on_<event>_later` handler.
+    later_events: frozenset[str] = frozenset()
     # Events paid from the history budget rather than the event budget: pages a client asks
     # for one after the other to catch up.
     paged_events: frozenset[str] = frozenset()
@@ -163,6 +167,12 @@ class DeskNamespace(Namespace):
         """Handle one client event; counted, timed and logged in one line."""
         started = time.perf_counter()
         result = self._handle(sid, event, *data)
+        self._answered(sid, event, data, result, started)
+        return result
+
+    def _answered(self, sid: str, event: str, data: tuple, result: dict, started: float
+                  ) -> None:
+        """An event's answer, counted, timed and logged in one line."""
         seconds = time.perf_counter() - started
         name = event if event in self.events else "unknown"
         ok = isinstance(result, dict) and result.get("ok")
@@ -172,7 +182,7 @@ class DeskNamespace(Namespace):
         # typing is only worth one when debugging.
         level = logging.DEBUG if outcome == "ok" and name in self.light_events else logging.INFO
         if not log.isEnabledFor(level):
-            return result
+            return
         client = self.clients.get(sid)
         chat_id = data[0].get("chat_id") if data and isinstance(data[0], dict) else None
         log.log(level, "%s %s %s %.1fms", self.namespace, name, outcome, seconds * 1000,
@@ -180,12 +190,11 @@ class DeskNamespace(Namespace):
                        "outcome": outcome, "duration_ms": round(seconds * 1000, 2),
                        "chat_id": chat_id if type(chat_id) is int else (
                            client.chat_id if client else None)})
-        return result
 
-    def _handle(self, sid: str, event: str, *data) -> dict:
+    def _handle(self, sid: str, event: str, *data, answer=None) -> dict | None:
         try:
             with session_scope(f"{self.namespace} {event}"):
-                return self._run(sid, event, *data)
+                return self._run(sid, event, *data, answer=answer)
         except DeskError as exc:
             return exc.to_dict()
         except SQLAlchemyError:
@@ -194,7 +203,7 @@ class DeskNamespace(Namespace):
             log.exception("error in %s %s", self.namespace, event)
             return server_error().to_dict()
 
-    def _run(self, sid: str, event: str, *data) -> dict:
+    def _run(self, sid: str, event: str, *data, answer=None) -> dict | None:
         client = self.clients.get(sid)
         if client is None:
             if self.stopping:
@@ -216,7 +225,58 @@ class DeskNamespace(Namespace):
         handler = getattr(self, f"on_{event}")
         required, optional = getattr(handler, "payload_fields", ((), ()))
         payload = Payload.check(data[0] if data else {}, required, optional)
+        if answer is not None:
+            return getattr(self, f"on_{event}_later")(client, payload, answer)
         return handler(client, payload)
+
+    # --- events answered later, without a green thread each ---------------------------
+
+    def answer_later(self, sid: str, eio_sid: str, ack_id: int | None, data: list) -> bool:
+        """Handle a `later_events` event in the socket's own reader, without the green thread
+        (and the wait) an event otherwise takes: its checks run here, then its handler
+        `on_<event>_later(client, payload, answer)` returns the answer at once, or returns
+        None and hands `answer` a function that builds it once its work is done elsewhere
+        (the message writer: the acknowledgement follows the commit, as before). False when
+        this socket's event takes the usual way (`later_for` says which)."""
+        client = self.clients.get(sid)
+        event, *args = data
+        if client is None or not self.later_for(client):
+            return False
+        environ = self.server.get_environ(sid, namespace=self.namespace)
+        if not environ:
+            return False
+        started = time.perf_counter()
+        server = self.server
+
+        def reply(result: dict) -> None:
+            self._answered(sid, event, args, result, started)
+            if ack_id is not None:
+                server._send_packet(eio_sid, server.packet_class(  # noqa: SLF001
+                    sio_packet.ACK, namespace=self.namespace, id=ack_id, data=[result]))
+
+        def answer(build) -> None:
+            try:
+                result = build()
+            except DeskError as exc:
+                result = exc.to_dict()
+            except Exception:
+                log.exception("error in %s %s", self.namespace, event)
+                result = server_error().to_dict()
+            reply(result)
+
+        token = ORIGIN.set((self.namespace, sid))
+        try:
+            with environ["flask.app"].app_context():
+                result = self._handle(sid, event, *args, answer=answer)
+        finally:
+            ORIGIN.reset(token)
+        if result is not None:
+            reply(result)
+        return True
+
+    def later_for(self, client: SocketClient) -> bool:
+        """Whether this socket's `later_events` are answered later (see `answer_later`)."""
+        return False
 
     # --- connections ---------------------------------------------------------------------
 
@@ -278,3 +338,28 @@ class DeskNamespace(Namespace):
     def local_clients(self, **match) -> list[SocketClient]:
         return [c for c in list(self.clients.values())
                 if all(getattr(c, key) == value for key, value in match.items())]
+
+
+def answer_events_later(server) -> None:
+    """Route the `later_events` of this Socket.IO server's desk namespaces to `answer_later`.
+
+    python-socketio runs every client event in a green thread of its own (async_handlers),
+    where a `send` then waits for the message writer: a spawn, a wait and two switches per
+    message, a tenth of the server's time on a busy desk. Those events are handled where they
+    are read instead, and answered by whoever finishes their work. Where events are handled
+    one by one (Flask-SocketIO's test client sets async_handlers off and expects each
+    event's answer before the next), everything takes the usual way.
+    """
+    usual = server._handle_event  # noqa: SLF001
+
+    def handle_event(eio_sid, namespace, id, data):  # noqa: A002 - python-socketio's name
+        handler = server.namespace_handlers.get(namespace or "/")
+        if server.async_handlers and isinstance(handler, DeskNamespace) and data and \
+                type(data[0]) is str and data[0] in handler.later_events:
+            sid = server.manager.sid_from_eio_sid(eio_sid, handler.namespace)
+            if sid is not None and server.manager.is_connected(sid, handler.namespace) and \
+                    handler.answer_later(sid, eio_sid, id, data):
+                return None
+        return usual(eio_sid, namespace, id, data)
+
+    server._handle_event = handle_event  # noqa: SLF001

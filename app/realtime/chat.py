@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
 from flask import current_app, request
 
@@ -40,6 +41,22 @@ VISITOR_ONLY = Forbidden("forbidden", "Only the end user of a chat can do this."
 AGENT_ONLY = Forbidden("forbidden", "Only an agent can do this.")
 
 
+def _draft(chat_id: int, sender: chats.Sender, payload: dict) -> chats.Draft:
+    return chats.Draft(chat_id, sender, payload.get("body", ""), payload["client_id"],
+                       payload.get("attachment_ids"))
+
+
+def _raise(exc: Exception):
+    raise exc
+
+
+def _republished(app, message: dict, sid: str, answer) -> None:  # noqa: ANN001
+    """A message stored before, sent again: published once more, then acknowledged."""
+    with app.app_context(), session_scope("republishing a message"):
+        publisher.republish_message(message, sid)
+    answer(lambda: {"ok": True, "message": message, "duplicate": True})
+
+
 def _optional_id(value: object, field: str) -> int | None:
     """A message cursor: None or 0 mean "from the start"."""
     if value is None or (type(value) is int and value == 0):
@@ -52,6 +69,8 @@ class ChatNamespace(DeskNamespace):
                         "request_transcript", "note", "watch", "unwatch", "join",
                         "whisper", "take_over"})
     light_events = frozenset({"send", "typing"})
+    # An end user's message is checked without the database and acknowledged by the writer.
+    later_events = frozenset({"send"})
     paged_events = frozenset({"history"})
 
     def __init__(self, node: str) -> None:
@@ -214,13 +233,32 @@ class ChatNamespace(DeskNamespace):
             sender = chats.Sender.agent(load_agent(client))
         else:
             sender = chat_access.visitor_sender(client.chat_id, chat_id, client.name)
-        draft = chats.Draft(chat_id, sender, payload.get("body", ""), payload["client_id"],
-                            payload.get("attachment_ids"))
-        message, created = self.writer().post(current_app._get_current_object(), draft,
-                                             client.sid)
+        message, created = self.writer().post(current_app._get_current_object(),
+                                             _draft(chat_id, sender, payload), client.sid)
         if not created:
             publisher.republish_message(message, client.sid)
         return {"ok": True, "message": message, "duplicate": not created}
+
+    def later_for(self, client: SocketClient) -> bool:
+        return not client.is_agent  # an agent's account is read for each of his messages
+
+    def on_send_later(self, client: SocketClient, payload: dict, answer) -> None:
+        """An end user's `send`: handed to the writer, which acknowledges it once stored."""
+        chat_id = clean_id(payload["chat_id"], "chat_id")
+        draft = _draft(chat_id, chat_access.visitor_sender(client.chat_id, chat_id, client.name),
+                       payload)
+        app = current_app._get_current_object()
+        sid = client.sid
+
+        def stored(outcome) -> None:
+            if isinstance(outcome, Exception):
+                answer(partial(_raise, outcome))
+            elif outcome[1]:
+                answer(lambda: {"ok": True, "message": outcome[0], "duplicate": False})
+            else:  # sent before: published again, with a read the writer must not wait for
+                self.server.start_background_task(_republished, app, outcome[0], sid, answer)
+
+        self.writer().submit(app, draft, sid, stored)
 
     @fields("chat_id", "typing")
     def on_typing(self, client: SocketClient, payload: dict) -> dict:

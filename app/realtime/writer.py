@@ -49,6 +49,21 @@ class _Pending:
     done: object  # an Event of the server's async mode
     outcome: object = field(default=None)
     since: float = field(default_factory=time.monotonic)
+    # Called with the outcome once its batch is committed and published (a `submit`);
+    # None for a `post`, whose caller waits for `done`.
+    then: object = field(default=None)
+
+    def answer(self, outcome) -> None:
+        """The outcome, given once: to the waiting caller, or to its `then`."""
+        if self.done.is_set():
+            return
+        self.outcome = outcome
+        self.done.set()
+        if self.then is not None:
+            try:
+                self.then(outcome)
+            except Exception:  # noqa: BLE001 - the writer must outlive any one answer
+                log.exception("answering a chat message failed")
 
 
 class MessageWriter:
@@ -91,6 +106,14 @@ class MessageWriter:
             raise item.outcome
         return item.outcome
 
+    def submit(self, app, draft: chats.Draft, sid: str, then) -> None:
+        """Store the draft with whatever else is waiting, without waiting for it: `then` is
+        called, in the writer's task and in an application context, with the outcome
+        ((message, created) or DeskError) once its batch is committed and published. It
+        must not block (no database work: hand that to a task of its own)."""
+        self._pending.append(_Pending(app, draft, sid, _Answered(), then=then))
+        self._wakeup.set()
+
     def _watch(self) -> None:
         """Every few seconds: a draft waiting longer than WAIT_SECONDS (its batch stuck, or
         the writer gone) is answered `unavailable` (send again), as a time-out would."""
@@ -104,8 +127,8 @@ class MessageWriter:
                 log.error("message writer did not answer %d messages within %s s",
                           len(overdue), WAIT_SECONDS)
             for item in overdue:
-                item.outcome = unavailable()
-                item.done.set()
+                with item.app.app_context():
+                    item.answer(unavailable())
             if overdue:
                 self._pending = deque(item for item in self._pending if not item.done.is_set())
 
@@ -157,10 +180,9 @@ class MessageWriter:
             self._write(lane, batch)
         except Exception:  # noqa: BLE001 - the writer must outlive any one batch
             log.exception("message writer failed on %d messages", len(batch))
-            for item in batch:
-                if not item.done.is_set():
-                    item.outcome = server_error()
-                    item.done.set()
+            with batch[0].app.app_context():
+                for item in batch:
+                    item.answer(server_error())
         finally:
             del self._in_flight[lane]
             self._batches.pop(lane, None)
@@ -172,9 +194,9 @@ class MessageWriter:
             by_app.setdefault(id(item.app), []).append(item)
         for items in by_app.values():
             outcomes = self._outcomes(lane, items)
-            for item, outcome in zip(items, outcomes, strict=True):
-                item.outcome = outcome
-                item.done.set()
+            with items[0].app.app_context():
+                for item, outcome in zip(items, outcomes, strict=True):
+                    item.answer(outcome)
 
     def _outcomes(self, lane: _Lane, items: list[_Pending]) -> list:
         token = None
@@ -263,6 +285,21 @@ def _writer_connection(app):  # noqa: ANN001
         connection.exec_driver_sql("SET synchronous_commit TO off")
         connection.commit()
     return connection
+
+
+class _Answered:
+    """The `done` of a submitted draft: nobody waits on it, it only records the answer."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
 
 
 class _EventletDone:
