@@ -10,10 +10,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import sqlite_wal
 from app.config import CONFIGS, Config, refuse_unsafe_settings
 from app.desk import events, report_rollup
 from app.extensions import csrf, db, limiter, login_manager, migrate, socketio
 from app.json_depth import BoundedJSONProvider, SocketJSON
+from app.realtime.packets import DeskPacket
 
 # The largest Socket.IO packet (a long-polling body or a WebSocket frame) a client may send;
 # chat messages are far below it (CHAT_MESSAGE_MAX_LENGTH).
@@ -67,6 +69,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
         ping_interval=10,
         ping_timeout=10,
         json=SocketJSON,
+        serializer=DeskPacket,
     )
     from app.realtime import outbox
     from app.realtime.transport_guard import PollingBodyGuard
@@ -149,6 +152,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if sqlite_wal.automatic_checkpoint_off(dbapi_connection):
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # a thread checkpoints instead
     finally:
         cursor.close()
 

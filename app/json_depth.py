@@ -77,12 +77,17 @@ class BoundedJSONProvider(DefaultJSONProvider):
         return loads_bounded(s, **kwargs)
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 class SocketJSON:
     """The JSON module of the Socket.IO packets (python-socketio's ``json`` option)."""
 
     @staticmethod
-    def dumps(*args, **kwargs) -> str:
-        return json.dumps(*args, **kwargs)
+    def dumps(obj: object, **kwargs) -> str:
+        if kwargs == {"separators": (",", ":")}:  # every packet: one encoder, built once
+            return _COMPACT.encode(obj)
+        return json.dumps(obj, **kwargs)
 
     @staticmethod
     def loads(text: str | bytes, *args, **kwargs) -> object:

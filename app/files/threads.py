@@ -28,6 +28,11 @@ def install(app: Flask, runner: Runner) -> None:
     app.extensions[_EXTENSION] = runner
 
 
+def has_pool(app: Flask) -> bool:
+    """Whether the server installed a pool of real threads for this app."""
+    return _EXTENSION in app.extensions
+
+
 def run(fn: Callable[..., R], *args: object) -> R:
     """fn(*args) in a real thread when the server installed a pool, else here; its
     exceptions are raised here either way."""

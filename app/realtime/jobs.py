@@ -13,7 +13,7 @@ import time
 
 from flask import Flask
 
-from app import metrics
+from app import metrics, sqlite_wal
 from app.desk import (
     availability,
     chats,
@@ -139,6 +139,9 @@ def start(app: Flask, namespaces) -> None:
                     presence.visitors_gone_at_start()
             except Exception:  # noqa: BLE001 - e.g. tables not created yet
                 log.exception("could not mark waiting end users as gone")
+    if sqlite_wal.start(app, socketio.sleep, socketio.start_background_task):
+        log.info("SQLite's log is checkpointed every %s s in a thread",
+                 sqlite_wal.CHECKPOINT_SECONDS)
     socketio.start_background_task(_loop, sweep_interval(app.config), run_once, app, namespaces)
     socketio.start_background_task(_loop, heartbeat_interval(app.config), beat_once, app,
                                    namespaces)
