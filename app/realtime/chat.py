@@ -46,6 +46,11 @@ def _draft(chat_id: int, sender: chats.Sender, payload: dict) -> chats.Draft:
                        payload.get("attachment_ids"))
 
 
+def _sent(message: dict, created: bool) -> dict:
+    """The acknowledgement of a `send`: the stored message, and whether it was sent before."""
+    return {"ok": True, "message": message, "duplicate": not created}
+
+
 def _raise(exc: Exception):
     raise exc
 
@@ -54,7 +59,7 @@ def _republished(app, message: dict, sid: str, answer) -> None:  # noqa: ANN001
     """A message stored before, sent again: published once more, then acknowledged."""
     with app.app_context(), session_scope("republishing a message"):
         publisher.republish_message(message, sid)
-    answer(lambda: {"ok": True, "message": message, "duplicate": True})
+    answer(partial(_sent, message, False))
 
 
 def _optional_id(value: object, field: str) -> int | None:
@@ -228,7 +233,7 @@ class ChatNamespace(DeskNamespace):
                 chat_id, load_agent(client), payload.get("body", ""), payload["client_id"])
             if not created:
                 publisher.republish_message(message, client.sid)
-            return {"ok": True, "message": message, "duplicate": not created}
+            return _sent(message, created)
         if client.is_agent:
             sender = chats.Sender.agent(load_agent(client))
         else:
@@ -237,7 +242,7 @@ class ChatNamespace(DeskNamespace):
                                              _draft(chat_id, sender, payload), client.sid)
         if not created:
             publisher.republish_message(message, client.sid)
-        return {"ok": True, "message": message, "duplicate": not created}
+        return _sent(message, created)
 
     def later_for(self, client: SocketClient) -> bool:
         return not client.is_agent  # an agent's account is read for each of his messages
@@ -254,7 +259,7 @@ class ChatNamespace(DeskNamespace):
             if isinstance(outcome, Exception):
                 answer(partial(_raise, outcome))
             elif outcome[1]:
-                answer(lambda: {"ok": True, "message": outcome[0], "duplicate": False})
+                answer(partial(_sent, *outcome))
             else:  # sent before: published again, with a read the writer must not wait for
                 self.server.start_background_task(_republished, app, outcome[0], sid, answer)
 
