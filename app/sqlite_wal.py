@@ -62,13 +62,21 @@ def start(app: Flask, sleep, spawn) -> bool:
 
 
 def _loop(app: Flask, path: str, sleep) -> None:
+    failing = False
     while True:
         sleep(CHECKPOINT_SECONDS)
         try:
             with app.app_context():
                 threads.run(checkpoint, path)
         except Exception:  # noqa: BLE001 - the next pass tries again
-            log.exception("checkpoint of %s failed", path)
+            if not failing:  # once per run of failures, not twice a second
+                log.exception("checkpoint of %s failed; trying again every %s s", path,
+                              CHECKPOINT_SECONDS)
+            failing = True
+        else:
+            if failing:
+                log.warning("checkpoint of %s works again", path)
+            failing = False
 
 
 def checkpoint(path: str) -> tuple[int, int, int]:

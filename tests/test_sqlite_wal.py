@@ -50,3 +50,34 @@ def test_a_database_in_memory_is_left_alone(monkeypatch):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
     threads.install(app, lambda fn, *args: fn(*args))
     assert sqlite_wal.start(app, None, lambda *args: None) is False
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_failing_checkpoint_is_logged_once_and_its_recovery_once(tmp_path, caplog):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'd.sqlite3'}")
+    outcomes = iter([OSError("disk full"), OSError("disk full"), OSError("disk full"), None])
+
+    def runner(fn, *args):
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+        return (0, 0, 0)
+
+    threads.install(app, runner)
+    passes = iter(range(5))
+
+    def sleep(seconds):
+        if next(passes) == 4:
+            raise _Stop
+
+    with caplog.at_level("WARNING", logger="app.sqlite_wal"):
+        try:
+            sqlite_wal._loop(app, str(tmp_path / "d.sqlite3"), sleep)
+        except _Stop:
+            pass
+    assert [r.levelname for r in caplog.records] == ["ERROR", "WARNING"]
+    assert "failed" in caplog.records[0].getMessage()
+    assert "works again" in caplog.records[1].getMessage()
